@@ -1,0 +1,147 @@
+/* etrnd: one SMTP session on stdin/stdout that answers ETRN (RFC 1985).
+ * Started per connection by inetd, xinetd, tcpserver or systemd. */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/client.h"
+#include "lib/etrn.h"
+#include "lib/log.h"
+#include "lib/netio.h"
+#include "lib/privs.h"
+#include "lib/serve.h"
+
+#define EXIT_TEMP 111
+#define EXIT_USAGE 100
+
+struct options {
+	const char *cdb, *queuedir, *host, *user;
+	long idle, deadline;
+	int log_target; /* -1 = decide from fd 2 */
+};
+
+static void usage(void)
+{
+	static const char msg[] =
+		"usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
+		"             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n";
+	fputs(msg, stderr);
+	exit(EXIT_USAGE);
+}
+
+static long seconds(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 86400)
+		usage();
+	return v;
+}
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+	int c;
+
+	*o = (struct options){"/etc/etrnd/etrn.cdb", "/var/spool/etrnd", NULL, NULL,
+			      SMTP_IDLE_TIMEOUT, SMTP_SESSION_DEADLINE, -1};
+	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:")) != -1) {
+		switch (c) {
+		case 'd': o->cdb = optarg; break;
+		case 'q': o->queuedir = optarg; break;
+		case 'n': o->host = optarg; break;
+		case 't': o->idle = seconds(optarg); break;
+		case 'T': o->deadline = seconds(optarg); break;
+		case 'u': o->user = optarg; break;
+		case 'l':
+			if (strcmp(optarg, "stderr") == 0)
+				o->log_target = LOGTO_STDERR;
+			else if (strcmp(optarg, "syslog") == 0)
+				o->log_target = LOGTO_SYSLOG;
+			else
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* -n, else TCPLOCALHOST, else gethostname(); only a valid host name. */
+static void our_name(char *out, const char *flag)
+{
+	char buf[NODE_BUF];
+	const char *cands[2] = {flag, getenv("TCPLOCALHOST")};
+
+	for (int i = 0; i < 2; i++)
+		if (cands[i] && node_host(out, cands[i], strlen(cands[i]), 1) > 0)
+			return;
+	if (gethostname(buf, sizeof buf) == 0) {
+		buf[sizeof buf - 1] = '\0';
+		if (node_host(out, buf, strlen(buf), 1) > 0)
+			return;
+	}
+	strcpy(out, "localhost");
+}
+
+static void die_temp(const char *host, const char *why)
+{
+	static char msg[SMTP_REPLY_MAX];
+	log_msg("fatal", "reason", why);
+	int n = snprintf(msg, sizeof msg, "421 4.3.0 %s Service not available\r\n", host);
+	(void)!write(1, msg, (size_t)n);
+	exit(EXIT_TEMP);
+}
+
+static void log_end(const struct session *s, const struct etrn_ctx *c, long long start_ms)
+{
+	struct logline l;
+
+	ll_start(&l, "end");
+	ll_str(&l, "client", c->client_text);
+	if (s->helo[0])
+		ll_str(&l, "helo", s->helo);
+	ll_num(&l, "commands", (long)s->commands);
+	ll_num(&l, "etrn", (long)s->etrns);
+	ll_num(&l, "errors", (long)s->errors);
+	ll_num(&l, "seconds", (long)((netio_now_ms() - start_ms) / 1000));
+	ll_str(&l, "why", s->end);
+	ll_emit(&l);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char host[NODE_BUF], err[200];
+	struct addr client;
+	static struct etrn_ctx ctx;
+	static struct session s;
+	static struct netio n;
+	static struct outbuf out;
+
+	long long start_ms = netio_now_ms();
+
+	parse_options(&o, argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.log_target < 0)
+		o.log_target = log_stderr_is_client() ? LOGTO_SYSLOG : LOGTO_STDERR;
+	log_init("etrnd", (enum log_target)o.log_target);
+	our_name(host, o.host);
+	client_addr(&client);
+	if (o.user && privs_drop(o.user, err, sizeof err) < 0)
+		die_temp(host, err);
+	if (!o.user && geteuid() == 0)
+		log_msg("warning", "reason", "running as root; use -u USER");
+	netio_init(&n, 0, 1, o.idle, o.deadline);
+	out_init(&out, netio_write, &n);
+	etrn_ctx_init(&ctx, o.cdb, o.queuedir, &client, host);
+	session_init(&s, host, etrn_act, &ctx, &out);
+	serve(&s, &n, &out);
+	log_end(&s, &ctx, start_ms);
+	return 0;
+}

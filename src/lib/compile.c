@@ -1,0 +1,257 @@
+/* compile.c: etrnd-rules' work. Two passes are not needed: errors are
+ * collected while the cdb is built in a temp file, which is renamed into
+ * place only when there were none. */
+#include "compile.h"
+
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "rules.h"
+
+/* Duplicate keys: an open-addressing set, since cdb_make_exists() scans a
+ * list per hash byte and is quadratic on a million rules. */
+struct slot {
+	unsigned hash;
+	unsigned long line; /* 0 = empty */
+	size_t off, len;
+};
+
+struct keyset {
+	struct slot *slots;
+	size_t cap, n;
+	char *arena;
+	size_t used, size;
+};
+
+static int keyset_grow(struct keyset *ks)
+{
+	size_t cap = ks->cap ? ks->cap * 2 : 1024;
+	struct slot *s = calloc(cap, sizeof *s);
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < ks->cap; i++) {
+		if (!ks->slots[i].line)
+			continue;
+		size_t j = ks->slots[i].hash & (cap - 1);
+		while (s[j].line)
+			j = (j + 1) & (cap - 1);
+		s[j] = ks->slots[i];
+	}
+	free(ks->slots);
+	ks->slots = s;
+	ks->cap = cap;
+	return 0;
+}
+
+static int arena_add(struct keyset *ks, const char *key, size_t len)
+{
+	if (ks->used + len > ks->size) {
+		size_t size = ks->size ? ks->size * 2 : 65536;
+		char *a = realloc(ks->arena, size);
+		if (!a)
+			return -1;
+		ks->arena = a;
+		ks->size = size;
+	}
+	memcpy(ks->arena + ks->used, key, len);
+	ks->used += len;
+	return 0;
+}
+
+/* Returns 0 if added, the first line number if key is a duplicate, -1 on
+ * memory exhaustion. */
+static long keyset_add(struct keyset *ks, const char *key, size_t len, unsigned long line)
+{
+	if ((ks->n + 1) * 2 > ks->cap && keyset_grow(ks) < 0)
+		return -1;
+	unsigned h = cdb_hash(key, (unsigned)len);
+	size_t j = h & (ks->cap - 1);
+	for (; ks->slots[j].line; j = (j + 1) & (ks->cap - 1)) {
+		const struct slot *s = &ks->slots[j];
+		if (s->hash == h && s->len == len && memcmp(ks->arena + s->off, key, len) == 0)
+			return (long)s->line;
+	}
+	if (arena_add(ks, key, len) < 0)
+		return -1;
+	ks->slots[j] = (struct slot){h, line, ks->used - len, len};
+	ks->n++;
+	return 0;
+}
+
+static void keyset_free(struct keyset *ks)
+{
+	free(ks->slots);
+	free(ks->arena);
+}
+
+/* Reads one line without its newline (and a CR before it). Returns -1 at
+ * end of file, 1 if the line was longer than the buffer (the rest is
+ * skipped), 0 otherwise. */
+static int read_line(FILE *f, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	int c, too_long = 0;
+
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n + 1 < size)
+			buf[n++] = (char)c;
+		else
+			too_long = 1;
+	}
+	if (c == EOF && n == 0 && !too_long)
+		return -1;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len = n;
+	return too_long;
+}
+
+struct job {
+	const char *rules_path;
+	FILE *errs;
+	struct cdb_make cm;
+	struct keyset keys;
+	unsigned long line, errors, rules;
+	int io_error;
+};
+
+static void report(struct job *j, const char *reason)
+{
+	fprintf(j->errs, "%s:%lu: %s\n", j->rules_path, j->line, reason);
+	j->errors++;
+}
+
+static void add_rule(struct job *j, const struct node *key, const struct rule *r)
+{
+	unsigned char value[RULE_VALUE_MAX];
+	char msg[RULES_ERR_MAX + NODE_BUF];
+
+	long first = keyset_add(&j->keys, key->name, key->len, j->line);
+	if (first < 0) {
+		report(j, "out of memory");
+		return;
+	}
+	if (first > 0) {
+		snprintf(msg, sizeof msg, "duplicate key '%s' (first at line %ld)", key->name,
+			 first);
+		report(j, msg);
+		return;
+	}
+	j->rules++;
+	if (j->errors)
+		return; /* nothing will be written; only keep checking */
+	size_t vlen = rule_encode(r, value);
+	if (cdb_make_add(&j->cm, key->name, (unsigned)key->len, value, (unsigned)vlen) < 0)
+		j->io_error = errno ? errno : EIO;
+}
+
+static void compile_lines(struct job *j, FILE *in)
+{
+	char buf[RULES_LINE_MAX + 1], err[RULES_ERR_MAX];
+	struct node key;
+	struct rule r;
+	size_t len;
+	int rc;
+
+	while ((rc = read_line(in, buf, sizeof buf, &len)) >= 0) {
+		j->line++;
+		if (rc == 1) {
+			snprintf(err, sizeof err, "line longer than %d octets", RULES_LINE_MAX);
+			report(j, err);
+			continue;
+		}
+		rc = rules_parse_line(buf, len, &key, &r, err, sizeof err);
+		if (rc < 0)
+			report(j, err);
+		else if (rc == 1)
+			add_rule(j, &key, &r);
+	}
+	if (ferror(in))
+		j->io_error = errno ? errno : EIO;
+}
+
+/* Makes the finished temp file durable and renames it over cdb_path. */
+static int install(int fd, const char *tmp, const char *cdb_path)
+{
+	char dir[4096];
+
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		return -1;
+	if (close(fd) < 0)
+		return -1;
+	if (rename(tmp, cdb_path) < 0)
+		return -1;
+	if (dir_of(cdb_path, dir, sizeof dir) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return fsync_dir(dir);
+}
+
+static int open_temp(const char *cdb_path, char *tmp, size_t size)
+{
+	int n = snprintf(tmp, size, "%s.tmpXXXXXX", cdb_path);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkostemp(tmp, O_CLOEXEC);
+}
+
+static int finish(struct job *j, int fd, const char *tmp, const char *cdb_path)
+{
+	if (j->errors) {
+		cdb_make_finish(&j->cm); /* only to free its memory */
+		close(fd);
+		unlink(tmp);
+		fprintf(j->errs, "%s: %lu error%s, %s not written\n", j->rules_path, j->errors,
+			j->errors == 1 ? "" : "s", cdb_path);
+		return COMPILE_BAD_RULES;
+	}
+	int finished = cdb_make_finish(&j->cm);
+	if (j->io_error || finished < 0 || install(fd, tmp, cdb_path) < 0) {
+		int e = j->io_error ? j->io_error : errno;
+		fprintf(j->errs, "etrnd-rules: unable to write %s: %s\n", cdb_path, strerror(e));
+		close(fd); /* harmless EBADF if install() closed it */
+		unlink(tmp);
+		return COMPILE_IO_ERROR;
+	}
+	return COMPILE_OK;
+}
+
+int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs,
+		  unsigned long *nrules)
+{
+	char tmp[4096];
+	struct job j = {.rules_path = rules_path, .errs = errs};
+
+	FILE *in = fopen(rules_path, "re");
+	if (!in) {
+		fprintf(errs, "etrnd-rules: unable to open %s: %s\n", rules_path, strerror(errno));
+		return COMPILE_IO_ERROR;
+	}
+	int fd = open_temp(cdb_path, tmp, sizeof tmp);
+	if (fd < 0 || cdb_make_start(&j.cm, fd) < 0) {
+		fprintf(errs, "etrnd-rules: unable to create a temp file for %s: %s\n", cdb_path,
+			strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		fclose(in);
+		return COMPILE_IO_ERROR;
+	}
+	compile_lines(&j, in);
+	fclose(in);
+	int rc = finish(&j, fd, tmp, cdb_path);
+	keyset_free(&j.keys);
+	*nrules = j.rules;
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* etrn.c: the ETRN decision (RFC 1985 section 4) and its log line. */
+#include "etrn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "log.h"
+#include "spool.h"
+#include "trigger.h"
+
+void etrn_ctx_init(struct etrn_ctx *c, const char *cdb_path, const char *queuedir,
+		   const struct addr *client, const char *host)
+{
+	memset(c, 0, sizeof *c);
+	policy_init(&c->policy, cdb_path);
+	c->queuedir = queuedir;
+	c->client = *client;
+	addr_format(client, c->client_text, sizeof c->client_text);
+	size_t i;
+	for (i = 0; host[i] && i < sizeof c->uniq_host - 1; i++) {
+		char ch = host[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+			 ch == '-';
+		c->uniq_host[i] = ok ? ch : '_';
+	}
+	c->uniq_host[i] = '\0';
+}
+
+static void log_etrn(struct etrn_ctx *c, const struct node *n, const char *rule,
+		     const struct etrn_result *r, const char *why, int err)
+{
+	struct logline l;
+
+	ll_start(&l, "etrn");
+	ll_str(&l, "client", c->client_text);
+	ll_str(&l, "node", n->name);
+	ll_str(&l, "rule", rule[0] ? rule : "-");
+	ll_num(&l, "code", r->code);
+	if (r->code == 253 || r->code == 251)
+		ll_num(&l, "count", (long)r->count);
+	if (why)
+		ll_str(&l, "reason", why);
+	if (err)
+		ll_str(&l, "error", strerror(err));
+	ll_emit(&l);
+}
+
+static int write_trigger(struct etrn_ctx *c, const struct node *n, const char *rule)
+{
+	char uniq[160];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct trigger t = {n->name, rule, c->client_text, (long long)now.tv_sec,
+			    (long)getpid()};
+	snprintf(uniq, sizeof uniq, "%lld.%09ldP%ldQ%u.%s", (long long)now.tv_sec,
+		 (long)now.tv_nsec, t.pid, ++c->seq, c->uniq_host);
+	int rc = trigger_write(c->queuedir, uniq, &t);
+	if (rc == -2)
+		log_msg("warning", "error", "fsync of QUEUEDIR/new failed; trigger kept");
+	if (rc == -1)
+		return -1;
+	trigger_poke(c->queuedir);
+	return 0;
+}
+
+/* Sets code and count from the spool; returns 1 when a trigger is due. */
+static int count_spool(const struct rule *r, struct etrn_result *res, const char **why,
+		       int *err)
+{
+	if (!r->spool[0]) {
+		res->code = 250;
+		return 1;
+	}
+	long count = spool_count(r->spool, SPOOL_SCAN_CAP);
+	if (count < 0) {
+		*why = "spool-unreadable";
+		*err = errno;
+		res->code = 250;
+		return 1;
+	}
+	res->count = (unsigned long)count;
+	res->code = count == 0 ? 251 : count > SPOOL_SCAN_CAP ? 252 : 253;
+	return count > 0;
+}
+
+void etrn_act(void *ctx, const struct node *n, struct etrn_result *res)
+{
+	struct etrn_ctx *c = ctx;
+	char key[NODE_BUF] = "";
+	const char *why = NULL;
+	struct rule r;
+	int err = 0;
+
+	res->code = 458;
+	int found = policy_lookup(&c->policy, n, key, &r);
+	if (found <= 0) {
+		why = found < 0 ? "cdb-error" : "no-rule";
+		err = found < 0 ? errno : 0;
+		key[0] = '\0';
+	} else if (r.has_deny) {
+		res->code = 459;
+		snprintf(res->reason, sizeof res->reason, "%s", r.deny);
+		why = "denied";
+	} else if (!policy_client_ok(&r, &c->client)) {
+		res->code = 459;
+		snprintf(res->reason, sizeof res->reason, "client not authorized");
+		why = "client-not-allowed";
+	} else if (count_spool(&r, res, &why, &err) && write_trigger(c, n, key) < 0) {
+		res->code = 458;
+		why = "trigger-write-failed";
+		err = errno;
+	}
+	log_etrn(c, n, key, res, why, err);
+}

@@ -1,0 +1,14 @@
+/* fsutil.h: small file-system helpers for durable, atomic writes. */
+#ifndef ETRND_FSUTIL_H
+#define ETRND_FSUTIL_H
+
+#include <stddef.h>
+
+/* fsync() a directory so that a rename into it survives a crash. */
+int fsync_dir(const char *dir);
+/* The directory part of path ("." when there is none); -1 if too long. */
+int dir_of(const char *path, char *out, size_t size);
+/* write() all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/* limits.h: every limit etrnd enforces, in one place.
+ *
+ * Each one is documented in etrnd(8) or etrnd.rules(5); change both together. */
+#ifndef ETRND_LIMITS_H
+#define ETRND_LIMITS_H
+
+/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets including CRLF. */
+#define SMTP_LINE_MAX 512
+#define SMTP_TEXT_MAX (SMTP_LINE_MAX - 2)
+
+/* RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for a command. */
+#define SMTP_IDLE_TIMEOUT 300
+/* A whole ETRN session is a handful of commands; this bounds slow clients. */
+#define SMTP_SESSION_DEADLINE 600
+/* After a timeout, the 421 gets this long to be written, then we exit. */
+#define SMTP_CLOSE_GRACE_MS 2000
+/* Error replies (5xx) before the session is closed with 421. */
+#define SMTP_MAX_ERRORS 10
+/* ETRN commands one session may issue; the next one gets 421. */
+#define SMTP_MAX_ETRN 32
+/* Largest reply the session ever produces (the EHLO reply), with margin. */
+#define SMTP_REPLY_MAX 1024
+
+/* RFC 1035: a domain name is at most 253 octets in text form, labels 1-63. */
+#define NODE_HOST_MAX 253
+#define NODE_LABEL_MAX 63
+#define NODE_QUEUE_MAX 64
+/* Buffer for any normalised node: '@' + host, or "[ipv6:...]". */
+#define NODE_BUF 256
+
+/* Spool counting stops here and answers 252 instead of 253. */
+#define SPOOL_SCAN_CAP 10000
+
+/* Rules file limits (etrnd.rules(5)). */
+#define RULES_LINE_MAX 4096
+#define RULE_DENY_MAX 200
+#define RULE_ALLOW_MAX 64
+#define RULE_PATH_MAX 1024
+#define RULE_RUN_ARGS_MAX 32
+#define RULE_RUN_MAX 1024
+#define RULE_INTERVAL_MAX 604800 /* one week */
+#define RULE_TIMEOUT_MAX 86400   /* one day */
+
+/* A log value longer than this is truncated (untrusted text stays short). */
+#define LOG_VALUE_MAX 100
+#define LOG_LINE_MAX 1024
+
+#endif

@@ -1,0 +1,110 @@
+/* log.c */
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+static const char *log_prog = "etrnd";
+static enum log_target log_to = LOGTO_STDERR;
+static int log_fd = 2;
+
+void log_init(const char *prog, enum log_target target)
+{
+	log_prog = prog;
+	log_to = target;
+	if (target == LOGTO_SYSLOG)
+		openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
+int log_stderr_is_client(void)
+{
+	struct stat s0, s2;
+
+	if (fstat(0, &s0) < 0 || fstat(2, &s2) < 0)
+		return 0;
+	return S_ISSOCK(s2.st_mode) && s0.st_dev == s2.st_dev && s0.st_ino == s2.st_ino;
+}
+
+static void put(struct logline *l, const char *s, size_t n)
+{
+	if (n > sizeof l->buf - 1 - l->len)
+		n = sizeof l->buf - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+void ll_start(struct logline *l, const char *event)
+{
+	l->len = 0;
+	put(l, event, strlen(event));
+}
+
+void ll_mem(struct logline *l, const char *key, const char *value, size_t len)
+{
+	char v[LOG_VALUE_MAX + 2];
+	size_t n = 0;
+	int quote = len == 0;
+
+	if (len > LOG_VALUE_MAX)
+		len = LOG_VALUE_MAX;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c == ' ')
+			quote = 1;
+		v[n++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? '?' : (char)c;
+	}
+	put(l, " ", 1);
+	put(l, key, strlen(key));
+	put(l, "=", 1);
+	if (quote)
+		put(l, "\"", 1);
+	put(l, v, n);
+	if (quote)
+		put(l, "\"", 1);
+}
+
+void ll_str(struct logline *l, const char *key, const char *value)
+{
+	ll_mem(l, key, value, strlen(value));
+}
+
+void ll_num(struct logline *l, const char *key, long value)
+{
+	char v[24];
+	int n = snprintf(v, sizeof v, "%ld", value);
+	ll_mem(l, key, v, (size_t)n);
+}
+
+void ll_emit(struct logline *l)
+{
+	char out[LOG_LINE_MAX + 64];
+
+	l->buf[l->len] = '\0';
+	if (log_to == LOGTO_SYSLOG) {
+		syslog(LOG_INFO, "%s", l->buf);
+		return;
+	}
+	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog, (long)getpid(), l->buf);
+	if (n > 0)
+		write_all(log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
+}
+
+void log_msg(const char *event, const char *key, const char *value)
+{
+	struct logline l;
+
+	ll_start(&l, event);
+	if (key)
+		ll_str(&l, key, value);
+	ll_emit(&l);
+}

@@ -1,0 +1,18 @@
+/* rules.h: the text rules format (etrnd.rules(5)), one line at a time. */
+#ifndef ETRND_RULES_H
+#define ETRND_RULES_H
+
+#include <stddef.h>
+
+#include "node.h"
+#include "rule.h"
+
+#define RULES_ERR_MAX 200
+
+/* Parses one line (without its newline).
+ * Returns 1 and fills key and r for a rule, 0 for a blank or comment line,
+ * -1 with a reason in err for an error. */
+int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r,
+		     char *err, size_t errsize);
+
+#endif
