@@ -71,6 +71,10 @@ int trigger_unname(const char *name, char *out, size_t size)
 	if (n == 0)
 		return -1;
 	out[n] = '\0';
+	/* only what etrnd can have written: a valid node, already normalised */
+	struct node parsed;
+	if (node_parse(&parsed, out, n, 0) < 0 || strcmp(parsed.name, out) != 0)
+		return -1;
 	return 0;
 }
 

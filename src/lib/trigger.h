@@ -27,7 +27,8 @@ struct trigger {
  * octet becomes %XX (upper-case hex). Returns the length, or 0 if it does
  * not fit. */
 size_t trigger_name(const char *node, char *out, size_t size);
-/* Decodes a name back into a node; -1 if it is not a valid encoding. */
+/* Decodes a name back into a node; -1 unless it is the encoding etrnd
+ * writes of a valid, normalised node. */
 int trigger_unname(const char *name, char *out, size_t size);
 
 /* Writes tmp/UNIQUE, fsyncs it, renames it to new/NAME and fsyncs new/.

@@ -1,0 +1,161 @@
+/* testutil.c */
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *t = NULL;
+	cr_assert(asprintf(&t, "%s/etrnd-test.XXXXXX", base) > 0);
+	cr_assert(mkdtemp(t) != NULL, "mkdtemp %s", t);
+	return t;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+void tu_rmtree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+	static char bufs[8][4096];
+	static int i;
+	char *b = bufs[i++ % 8];
+	int n = snprintf(b, 4096, "%s/%s", dir, name);
+	cr_assert(n > 0 && n < 4096, "path too long");
+	return b;
+}
+
+void tu_write(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "fopen %s", path);
+	fputs(content, f);
+	cr_assert(fclose(f) == 0);
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+	int c;
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(f);
+	fclose(m);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+int tu_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+const char *tu_queue(const char *dir)
+{
+	static char q[4096];
+	snprintf(q, sizeof q, "%s/queue", dir);
+	mkdir(q, 0755);
+	mkdir(tu_path(q, "tmp"), 0755);
+	mkdir(tu_path(q, "new"), 0755);
+	mkdir(tu_path(q, "cur"), 0755);
+	return q;
+}
+
+const char *tu_bin(const char *prog)
+{
+	static char b[4][4096];
+	static int i;
+	char *p = b[i++ % 4];
+	const char *dir = getenv("ETRND_BIN") ? getenv("ETRND_BIN") : "bin";
+	snprintf(p, 4096, "%s/%s", dir, prog);
+	return p;
+}
+
+int tu_rules(const char *dir, const char *rules, const char *cdb)
+{
+	const char *rpath = tu_path(dir, "etrn.rules");
+	tu_write(rpath, rules);
+	const char *argv[] = {"etrnd-rules", rpath, cdb, NULL};
+	struct tu_run r = tu_exec(dir, argv, "", 0, NULL);
+	int st = r.status;
+	tu_run_free(&r);
+	return st;
+}
+
+static void child(const char *dir, const char *const *argv, const char *in,
+		  const char *out, const char *err, const char *const *env)
+{
+	int fd0 = open(in, O_RDONLY), fd1 = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+	    fd2 = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd0 < 0 || fd1 < 0 || fd2 < 0)
+		_exit(127);
+	dup2(fd0, 0), dup2(fd1, 1), dup2(fd2, 2);
+	for (int i = 0; env && env[i]; i++)
+		putenv((char *)env[i]);
+	(void)dir;
+	execv(tu_bin(argv[0]), (char *const *)argv);
+	_exit(127);
+}
+
+struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input,
+		      size_t inlen, const char *const *env)
+{
+	struct tu_run r = {0};
+	char in[4096], out[4096], err[4096];
+	snprintf(in, sizeof in, "%s/.stdin", dir);
+	snprintf(out, sizeof out, "%s/.stdout", dir);
+	snprintf(err, sizeof err, "%s/.stderr", dir);
+	FILE *f = fopen(in, "w");
+	cr_assert(f);
+	fwrite(input, 1, inlen, f);
+	fclose(f);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		child(dir, argv, in, out, err, env);
+	int st;
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = tu_read(out, &r.outlen);
+	r.err = tu_read(err, NULL);
+	unlink(in), unlink(out), unlink(err);
+	return r;
+}
+
+void tu_run_free(struct tu_run *r)
+{
+	free(r->out);
+	free(r->err);
+}

@@ -1,0 +1,37 @@
+/* testutil.h: helpers shared by the Criterion tests. */
+#ifndef ETRND_TESTUTIL_H
+#define ETRND_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR, removed by rmtree(). */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *dir);
+/* path = a/b, into a static rotating buffer. */
+const char *tu_path(const char *dir, const char *name);
+void tu_write(const char *path, const char *content);
+/* Reads a whole file into a malloc'd NUL-terminated buffer (or NULL). */
+char *tu_read(const char *path, size_t *len);
+/* Number of entries (not . or ..) in a directory, -1 if it cannot be read. */
+int tu_count(const char *dir);
+/* Makes QUEUEDIR with tmp/ new/ cur/ inside dir; returns its path. */
+const char *tu_queue(const char *dir);
+/* Compiles rules text with the real bin/etrnd-rules; returns exit status. */
+int tu_rules(const char *dir, const char *rules, const char *cdb);
+/* Path of a program in bin/ ($ETRND_BIN, else ./bin). */
+const char *tu_bin(const char *prog);
+
+struct tu_run {
+	int status;   /* exit status, or 128+signal */
+	char *out;    /* stdout */
+	char *err;    /* stderr */
+	size_t outlen;
+};
+
+/* Runs argv (argv[0] is a bin/ program name) with input on stdin, inside
+ * dir; extra environment "K=V" strings in env (NULL-terminated, may be NULL). */
+struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input,
+		      size_t inlen, const char *const *env);
+void tu_run_free(struct tu_run *r);
+
+#endif
