@@ -124,13 +124,20 @@ static int fill(struct netio *n)
 	}
 }
 
+/* Input already waiting in the kernel belongs to the same pipelined group. */
+static int input_pending(const struct netio *n)
+{
+	struct pollfd p = {n->infd, POLLIN, 0};
+	return poll(&p, 1, 0) > 0;
+}
+
 int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *len)
 {
 	for (;;) {
 		int ev = scan(n, line, len);
 		if (ev)
 			return ev;
-		if (out_flush(o) < 0)
+		if (!input_pending(n) && out_flush(o) < 0)
 			return NETIO_ERROR;
 		int rc = fill(n);
 		if (rc <= 0)

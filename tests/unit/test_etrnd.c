@@ -1,0 +1,496 @@
+/* bin/etrnd as a process: sockets, limits, timeouts, failures, logs. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "testutil.h"
+
+static char *dir;
+static const char *cdb, *queue;
+
+static const char *rules =
+	"client.example.net\n"
+	"local.example.net allow=127.0.0.0/8\n"
+	"far.example.net allow=192.0.2.0/24\n"
+	"v6.example.net allow=::1\n"
+	"@example.org\n";
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	cdb = strdup(tu_path(dir, "etrn.cdb"));
+	cr_assert_eq(tu_rules(dir, rules, cdb), 0);
+	queue = strdup(tu_queue(dir));
+}
+
+static void teardown(void)
+{
+	tu_rmtree(dir);
+}
+
+TestSuite(etrnd, .init = setup, .fini = teardown, .timeout = 30);
+
+/* Starts bin/etrnd on the given fds; extra args after the standard ones. */
+static pid_t spawn(int fd0, int fd1, int fd2, const char *const *extra, const char *const *env)
+{
+	const char *argv[32] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue};
+	int n = 7;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (fd2 == 2) /* keep the test report readable */
+			fd2 = open("/dev/null", O_WRONLY);
+		dup2(fd0, 0), dup2(fd1, 1), dup2(fd2, 2);
+		for (int i = 3; i < 64; i++)
+			close(i);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execv(tu_bin("etrnd"), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits at most seconds for pid; returns its exit status or -1 (killed). */
+static int reap(pid_t pid, int seconds)
+{
+	int st;
+	for (int i = 0; i < seconds * 20; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Reads from fd until EOF or until seconds pass; returns a malloc'd string. */
+static char *slurp(int fd, int seconds)
+{
+	size_t cap = 1 << 20, n = 0;
+	char *buf = malloc(cap);
+	long long end = (long long)time(NULL) + seconds;
+	while (n + 1 < cap && time(NULL) <= end) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static struct tu_run session(const char *input, size_t len, const char *const *extra)
+{
+	const char *argv[32] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l",
+				"stderr"};
+	int n = 9;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	const char *env[] = {"TCPREMOTEIP=192.0.2.7", NULL};
+	return tu_exec(dir, argv, input, len, env);
+}
+
+Test(etrnd, pipelined_group_is_answered_in_one_write)
+{
+	int in[2], out[2];
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, out), 0);
+	const char *script = "EHLO c.example\r\nETRN client.example.net\r\nETRN @example.org\r\n"
+			     "NOOP\r\nQUIT\r\n";
+	cr_assert_eq(write(in[1], script, strlen(script)), (ssize_t)strlen(script));
+	close(in[1]);
+	pid_t pid = spawn(in[0], out[1], 2, NULL, NULL);
+	close(in[0]), close(out[1]);
+	char rec[8192];
+	int records = 0;
+	ssize_t r, total = 0;
+	while ((r = read(out[0], rec, sizeof rec)) > 0)
+		records++, total += r;
+	cr_assert_eq(reap(pid, 10), 0);
+	cr_assert_eq(records, 1, "greeting and 5 replies came in %d writes", records);
+	cr_assert_gt(total, 100);
+	close(out[0]);
+}
+
+Test(etrnd, pipelining_after_a_round_trip)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid_t pid = spawn(sv[1], sv[1], 2, NULL, NULL);
+	close(sv[1]);
+	char buf[4096];
+	ssize_t r = read(sv[0], buf, sizeof buf);
+	cr_assert_gt(r, 0);
+	cr_assert_eq(strncmp(buf, "220 ", 4), 0);
+	const char *group = "ETRN a.example.org\r\nETRN b.example.org\r\nETRN nothere.example\r\n";
+	cr_assert_eq(write(sv[0], group, strlen(group)), (ssize_t)strlen(group));
+	r = read(sv[0], buf, sizeof buf - 1);
+	cr_assert_gt(r, 0);
+	buf[r] = '\0';
+	cr_assert_str_eq(buf, "250 2.0.0 OK, queuing for node a.example.org started\r\n"
+			      "250 2.0.0 OK, queuing for node b.example.org started\r\n"
+			      "458 4.3.0 Unable to queue messages for node nothere.example\r\n");
+	cr_assert_eq(write(sv[0], "QUIT\r\n", 6), 6);
+	free(slurp(sv[0], 5));
+	cr_assert_eq(reap(pid, 10), 0);
+	close(sv[0]);
+}
+
+Test(etrnd, flood_leaves_one_trigger)
+{
+	char script[4096] = "";
+	for (int i = 0; i < SMTP_MAX_ETRN; i++)
+		strcat(script, "ETRN Client.Example.Net\r\n");
+	strcat(script, "QUIT\r\n");
+	for (int s = 0; s < 5; s++) {
+		struct tu_run r = session(script, strlen(script), NULL);
+		cr_assert_eq(r.status, 0);
+		cr_assert_eq(strstr(r.out, "221 ") != NULL, 1);
+		tu_run_free(&r);
+	}
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 1);
+	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0);
+	char *c = tu_read(tu_path(queue, "new/client.example.net"), NULL);
+	cr_assert(c && strstr(c, "node=client.example.net\nrule=client.example.net\n"
+				 "client=192.0.2.7\n"));
+	free(c);
+}
+
+Test(etrnd, etrn_limit_closes_with_421)
+{
+	char script[4096] = "";
+	for (int i = 0; i <= SMTP_MAX_ETRN; i++)
+		strcat(script, "ETRN x.example.org\r\n");
+	strcat(script, "NOOP\r\n");
+	struct tu_run r = session(script, strlen(script), NULL);
+	cr_assert(strstr(r.out, "421 4.7.0 mx.example Too many ETRN commands"));
+	cr_assert(!strstr(r.out, "250 2.0.0 OK\r\n"), "NOOP answered after 421");
+	cr_assert(strstr(r.err, "why=etrn-limit"), "%s", r.err);
+	tu_run_free(&r);
+}
+
+static char *line_of(size_t len, const char *end)
+{
+	char *s = malloc(len + 16);
+	memset(s, 'x', len);
+	strcpy(s + len, end);
+	return s;
+}
+
+Test(etrnd, line_length_limit)
+{
+	char script[20000];
+	char *ok = line_of(SMTP_TEXT_MAX, "\r\n"), *over = line_of(SMTP_TEXT_MAX + 1, "\r\n"),
+	     *huge = line_of(9000, "\n");
+	snprintf(script, sizeof script, "%s%s%sNOOP\nQUIT\r\n", ok, over, huge);
+	struct tu_run r = session(script, strlen(script), NULL);
+	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n"
+				"500 5.5.2 Syntax error, command unrecognized\r\n"
+				"500 5.5.2 Line too long\r\n"
+				"500 5.5.2 Line too long\r\n"
+				"250 2.0.0 OK\r\n"
+				"221 2.0.0 mx.example closing connection\r\n");
+	free(ok), free(over), free(huge);
+	tu_run_free(&r);
+}
+
+Test(etrnd, nul_and_8bit_bytes)
+{
+	static const char script[] = "ETRN a\0b.example\r\nNO\0OP\r\nETRN caf\xe9.example\r\n"
+				     "HELO \x80\r\nQUIT\r\n";
+	struct tu_run r = session(script, sizeof script - 1, NULL);
+	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n"
+				"501 5.5.4 Syntax Error in Parameters\r\n"
+				"500 5.5.2 Syntax error, command unrecognized\r\n"
+				"501 5.5.4 Syntax Error in Parameters\r\n"
+				"501 5.5.4 Syntax: HELO hostname\r\n"
+				"221 2.0.0 mx.example closing connection\r\n");
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	tu_run_free(&r);
+}
+
+Test(etrnd, idle_timeout)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	int errp[2];
+	cr_assert_eq(pipe(errp), 0);
+	const char *extra[] = {"-t", "1", "-l", "stderr", NULL};
+	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
+	close(sv[1]), close(errp[1]);
+	char *got = slurp(sv[0], 8);
+	cr_assert_str_eq(got, "220 mx.example ESMTP\r\n421 4.4.2 mx.example Error: timeout exceeded\r\n");
+	cr_assert_eq(reap(pid, 5), 0);
+	char *log = slurp(errp[0], 1);
+	cr_assert(strstr(log, "why=timeout"), "%s", log);
+	free(got), free(log);
+}
+
+Test(etrnd, session_deadline_cuts_a_slow_client)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	int errp[2];
+	cr_assert_eq(pipe(errp), 0);
+	const char *extra[] = {"-t", "60", "-T", "2", "-l", "stderr", NULL};
+	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
+	close(sv[1]), close(errp[1]);
+	/* one byte every 100 ms: never idle, never done */
+	int alive = 1;
+	for (int i = 0; i < 60 && alive; i++) {
+		alive = write(sv[0], "N", 1) == 1;
+		usleep(100000);
+		alive = alive && waitpid(pid, NULL, WNOHANG) == 0;
+	}
+	char *got = slurp(sv[0], 3);
+	cr_assert(strstr(got, "421 4.4.2 mx.example Error: timeout exceeded\r\n"), "%s", got);
+	reap(pid, 5);
+	char *log = slurp(errp[0], 1);
+	cr_assert(strstr(log, "why=deadline"), "%s", log);
+	free(got), free(log);
+}
+
+Test(etrnd, client_that_never_reads_cannot_outstay_the_deadline)
+{
+	int sv[2];
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	const char *extra[] = {"-T", "2", "-l", "stderr", NULL};
+	int devnull = open("/dev/null", O_WRONLY);
+	pid_t pid = spawn(sv[1], sv[1], devnull, extra, NULL);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	char noops[6000];
+	for (int i = 0; i < 1000; i++)
+		memcpy(noops + 6 * i, "NOOP\r\n", 6);
+	long long start = time(NULL);
+	int status = -2;
+	while (time(NULL) - start < 10 && status == -2) {
+		(void)!write(sv[0], noops, sizeof noops);
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			status = WEXITSTATUS(st);
+		usleep(20000);
+	}
+	if (status == -2)
+		status = reap(pid, 1);
+	cr_assert_eq(status, 0, "etrnd still running 10 s into a 2 s deadline");
+	cr_assert_leq(time(NULL) - start, 6);
+	close(sv[0]);
+	close(devnull);
+}
+
+Test(etrnd, missing_queue_and_cdb_failures_answer_458_and_go_on)
+{
+	const char *s = "ETRN client.example.net\r\nNOOP\r\nQUIT\r\n";
+	const char *nq[] = {"-q", "/nonexistent/queue", NULL};
+	struct tu_run r = session(s, strlen(s), nq);
+	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n"
+				"458 4.3.0 Unable to queue messages for node client.example.net\r\n"
+				"250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
+	cr_assert(strstr(r.err, "reason=trigger-write-failed"), "%s", r.err);
+	tu_run_free(&r);
+
+	const char *missing[] = {"-d", "/nonexistent/etrn.cdb", NULL};
+	r = session(s, strlen(s), missing);
+	cr_assert(strstr(r.out, "458 4.3.0 Unable to queue messages for node client.example.net"));
+	cr_assert(strstr(r.out, "250 2.0.0 OK\r\n"));
+	cr_assert(strstr(r.err, "reason=cdb-error"), "%s", r.err);
+	tu_run_free(&r);
+
+	/* a cdb cut in half, and one with its data overwritten */
+	size_t len;
+	char *good = tu_read(cdb, &len);
+	FILE *f = fopen(cdb, "w");
+	fwrite(good, 1, len / 2, f);
+	fclose(f);
+	r = session(s, strlen(s), NULL);
+	cr_assert(strstr(r.out, "458 4.3.0"), "%s", r.out);
+	cr_assert(strstr(r.out, "250 2.0.0 OK\r\n"));
+	tu_run_free(&r);
+	memset(good + 2048, 0xff, len - 2048 > 40 ? 40 : len - 2048);
+	f = fopen(cdb, "w");
+	fwrite(good, 1, len, f);
+	fclose(f);
+	r = session(s, strlen(s), NULL);
+	cr_assert(strstr(r.out, "458 4.3.0"), "%s", r.out);
+	tu_run_free(&r);
+	free(good);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0);
+}
+
+Test(etrnd, unwritable_queue_as_unprivileged_user)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch to nobody");
+	chmod(dir, 0755);
+	const char *s = "ETRN client.example.net\r\nQUIT\r\n";
+	const char *user[] = {"-u", "nobody", NULL};
+	struct tu_run r = session(s, strlen(s), user);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "458 4.3.0 Unable to queue messages for node client.example.net"),
+		  "%s", r.out);
+	cr_assert(strstr(r.err, "Permission denied"), "%s", r.err);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0);
+	tu_run_free(&r);
+	/* the same, with the queue's tmp/ and new/ writable by nobody */
+	chown(tu_path(queue, "tmp"), 65534, 65534) == 0 ? (void)0 : cr_skip_test("chown");
+	cr_assert_eq(chown(tu_path(queue, "new"), 65534, 65534), 0);
+	r = session(s, strlen(s), user);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node client.example.net started"),
+		  "%s%s", r.out, r.err);
+	tu_run_free(&r);
+}
+
+Test(etrnd, log_lines)
+{
+	const char *s = "HELO c.example\r\nETRN client.example.net\r\nETRN local.example.net\r\n"
+			"QUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	char want[200];
+	snprintf(want, sizeof want, "etrnd[");
+	cr_assert(strstr(r.err, want));
+	cr_assert(strstr(r.err, "]: etrn client=192.0.2.7 node=client.example.net "
+				"rule=client.example.net code=250\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "]: etrn client=192.0.2.7 node=local.example.net "
+				"rule=local.example.net code=459 reason=client-not-allowed\n"),
+		  "%s", r.err);
+	cr_assert(strstr(r.err, "]: end client=192.0.2.7 helo=c.example commands=4 etrn=2 "
+				"errors=0 seconds=0 why=quit\n"), "%s", r.err);
+	tu_run_free(&r);
+}
+
+Test(etrnd, usage_errors_exit_100)
+{
+	static const char *const bad[][3] = {{"-x", NULL}, {"-t", "abc"}, {"-t", "0"},
+					     {"-l", "file"}, {"extra", NULL}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct tu_run r = session("", 0, bad[i]);
+		cr_expect_eq(r.status, 100, "%s", bad[i][0]);
+		cr_expect(strstr(r.err, "usage: etrnd"), "%s", r.err);
+		cr_expect_eq(r.outlen, 0);
+		tu_run_free(&r);
+	}
+}
+
+Test(etrnd, logs_go_to_syslog_when_fd2_is_the_client_socket)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = spawn(sv[1], sv[1], sv[1], NULL, NULL);
+	close(sv[1]);
+	const char *s = "ETRN nothere.example\r\nQUIT\r\n";
+	cr_assert_eq(write(sv[0], s, strlen(s)), (ssize_t)strlen(s));
+	char *got = slurp(sv[0], 5);
+	cr_assert_eq(reap(pid, 5), 0);
+	cr_assert_str_eq(got, "220 mx.example ESMTP\r\n"
+			      "458 4.3.0 Unable to queue messages for node nothere.example\r\n"
+			      "221 2.0.0 mx.example closing connection\r\n");
+	free(got);
+}
+
+/* A real TCP connection: the ACL sees getpeername(), not the environment. */
+static void tcp_acl(int family, const char *listen_addr, const char *node, const char *want)
+{
+	int l = socket(family, SOCK_STREAM, 0);
+	if (l < 0)
+		cr_skip_test("no socket for family %d", family);
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, listen_addr, &s4->sin_addr);
+		len = sizeof *s4;
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, listen_addr, &s6->sin6_addr);
+		len = sizeof *s6;
+	}
+	if (bind(l, (struct sockaddr *)&ss, len) < 0)
+		cr_skip_test("cannot bind %s: %s", listen_addr, strerror(errno));
+	cr_assert_eq(listen(l, 1), 0);
+	getsockname(l, (struct sockaddr *)&ss, &len);
+	int c = socket(family, SOCK_STREAM, 0);
+	cr_assert_eq(connect(c, (struct sockaddr *)&ss, len), 0);
+	int a = accept(l, NULL, NULL);
+	cr_assert_geq(a, 0);
+	const char *env[] = {"TCPREMOTEIP=192.0.2.7", NULL}; /* must be ignored */
+	pid_t pid = spawn(a, a, 2, (const char *[]){"-l", "stderr", NULL}, env);
+	close(a), close(l);
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "ETRN %s\r\nQUIT\r\n", node);
+	cr_assert_eq(write(c, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	char *got = slurp(c, 5);
+	cr_assert(strstr(got, want), "%s: %s", node, got);
+	cr_assert_eq(reap(pid, 5), 0);
+	close(c);
+	free(got);
+}
+
+Test(etrnd, tcp_peer_address_reaches_the_acl)
+{
+	tcp_acl(AF_INET, "127.0.0.1", "local.example.net",
+		"250 2.0.0 OK, queuing for node local.example.net started");
+	tcp_acl(AF_INET, "127.0.0.1", "far.example.net",
+		"459 4.7.1 Node far.example.net not allowed: client not authorized");
+	tcp_acl(AF_INET6, "::1", "v6.example.net",
+		"250 2.0.0 OK, queuing for node v6.example.net started");
+	tcp_acl(AF_INET6, "::ffff:127.0.0.1", "local.example.net",
+		"250 2.0.0 OK, queuing for node local.example.net started");
+}
+
+Test(etrnd, client_address_from_the_environment)
+{
+	const char *s = "ETRN far.example.net\r\nETRN client.example.net\r\nQUIT\r\n";
+	const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l", "stderr",
+			      NULL};
+	const char *env1[] = {"REMOTE_ADDR=192.0.2.9", NULL};
+	struct tu_run r = tu_exec(dir, argv, s, strlen(s), env1);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node far.example.net"), "%s", r.out);
+	tu_run_free(&r);
+	const char *env2[] = {"REMOTE_HOST=not-an-address", NULL};
+	r = tu_exec(dir, argv, s, strlen(s), env2);
+	cr_assert(strstr(r.out, "459 4.7.1 Node far.example.net not allowed"), "%s", r.out);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node client.example.net"), "%s", r.out);
+	cr_assert(strstr(r.err, "client=unknown"), "%s", r.err);
+	tu_run_free(&r);
+}
+
+Test(etrnd, greeting_name)
+{
+	const char *argv[] = {"etrnd", "-d", cdb, "-q", queue, "-l", "stderr", NULL};
+	const char *env[] = {"TCPLOCALHOST=MX1.Example.COM", NULL};
+	struct tu_run r = tu_exec(dir, argv, "QUIT\r\n", 6, env);
+	cr_assert_eq(strncmp(r.out, "220 mx1.example.com ESMTP\r\n", 27), 0, "%s", r.out);
+	tu_run_free(&r);
+	const char *env2[] = {"TCPLOCALHOST=bad name\r\n250 injected", NULL};
+	r = tu_exec(dir, argv, "QUIT\r\n", 6, env2);
+	cr_assert(!strstr(r.out, "injected"), "%s", r.out);
+	tu_run_free(&r);
+}
