@@ -41,6 +41,16 @@
 #define RULE_INTERVAL_MAX 604800 /* one week */
 #define RULE_TIMEOUT_MAX 86400   /* one day */
 
+/* etrnd-runner (etrnd-runner(8)). */
+#define RUN_OUTPUT_LINES 20       /* command output lines logged per run */
+#define RUN_KILL_GRACE_MS 5000    /* SIGTERM, then SIGKILL this much later */
+#define RUNNER_STOP_WAIT_MS 30000 /* on SIGTERM, wait this long for runs */
+#define RUNNER_DEF_TIMEOUT 3600   /* -t default */
+#define RUNNER_DEF_RESCAN 60      /* -r default */
+#define RUNNER_DEF_BACKOFF 60     /* -b default: first retry after a minute */
+#define RUNNER_DEF_ATTEMPTS 5     /* -a default */
+#define RUNNER_JOBS_MAX 64        /* -j at most */
+
 /* A log value longer than this is truncated (untrusted text stays short). */
 #define LOG_VALUE_MAX 100
 #define LOG_LINE_MAX 1024

@@ -23,6 +23,18 @@ void policy_close(struct policy *p)
 	p->fd = -1;
 }
 
+void policy_refresh(struct policy *p)
+{
+	struct stat st;
+
+	if (p->fd < 0)
+		return;
+	if (stat(p->path, &st) < 0 || st.st_ino != p->st.st_ino || st.st_dev != p->st.st_dev ||
+	    st.st_size != p->st.st_size || st.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec)
+		policy_close(p);
+}
+
 static int policy_open(struct policy *p)
 {
 	if (p->fd >= 0)
@@ -30,7 +42,7 @@ static int policy_open(struct policy *p)
 	int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -1;
-	if (cdb_init(&p->cdb, fd) < 0) {
+	if (fstat(fd, &p->st) < 0 || cdb_init(&p->cdb, fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e ? e : EPROTO;

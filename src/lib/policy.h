@@ -7,6 +7,7 @@
 #define ETRND_POLICY_H
 
 #include <cdb.h>
+#include <sys/stat.h>
 
 #include "addr.h"
 #include "node.h"
@@ -16,10 +17,14 @@ struct policy {
 	const char *path;
 	int fd; /* -1 until the cdb is first needed */
 	struct cdb cdb;
+	struct stat st; /* of the file now mapped */
 };
 
 void policy_init(struct policy *p, const char *cdb_path);
 void policy_close(struct policy *p);
+/* For long-running readers: drop the mapping if the file at the path was
+ * replaced (etrnd-rules renames a new one into place). */
+void policy_refresh(struct policy *p);
 /* 1: a rule was found (its key in key[NODE_BUF], the rule in r);
  * 0: no rule; -1: the cdb is missing, unreadable or corrupt (errno set,
  * EPROTO for a corrupt file or value). */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "fsutil.h"
 
 static int plain(unsigned char c)
@@ -142,4 +143,112 @@ void trigger_poke(const char *queuedir)
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
 		(void)!write(fd, "", 1);
 	close(fd);
+}
+
+static int parse_digits(const char *v, size_t len, long long *out)
+{
+	long long n = 0;
+
+	if (len == 0 || len > 18)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+/* A node or rule key, accepted only in its normalised form. */
+static int parse_key(char *out, const char *v, size_t len, int flags)
+{
+	struct node n;
+
+	if (node_parse(&n, v, len, flags) < 0 || n.len != len || memcmp(n.name, v, len) != 0)
+		return -1;
+	memcpy(out, n.name, n.len + 1);
+	return 0;
+}
+
+static int parse_client(char *out, size_t size, const char *v, size_t len)
+{
+	struct addr a;
+	char text[64];
+
+	if (len == 7 && memcmp(v, "unknown", 7) == 0) {
+		snprintf(out, size, "unknown");
+		return 0;
+	}
+	if (addr_parse(&a, v, len) < 0)
+		return -1;
+	size_t n = addr_format(&a, text, sizeof text);
+	if (n != len || memcmp(text, v, len) != 0 || n >= size)
+		return -1;
+	memcpy(out, text, n + 1);
+	return 0;
+}
+
+static int parse_field(struct trigger_data *t, const char *k, size_t klen, const char *v,
+		       size_t vlen)
+{
+	long long num;
+
+#define KEY(s) (klen == sizeof(s) - 1 && memcmp(k, s, klen) == 0)
+	if (KEY("version"))
+		return parse_digits(v, vlen, &num) == 0 && num == TRIGGER_VERSION ? 0 : -1;
+	if (KEY("node"))
+		return parse_key(t->node, v, vlen, 0);
+	if (KEY("rule"))
+		return parse_key(t->rule, v, vlen, NODE_RULEKEY);
+	if (KEY("client"))
+		return parse_client(t->client, sizeof t->client, v, vlen);
+	if (KEY("time"))
+		return parse_digits(v, vlen, &t->time);
+	if (KEY("pid")) {
+		if (parse_digits(v, vlen, &num) < 0 || num > 0x7fffffff)
+			return -1;
+		t->pid = (long)num;
+		return 0;
+	}
+#undef KEY
+	return -1;
+}
+
+int trigger_parse(const char *buf, size_t len, struct trigger_data *t, const char **why)
+{
+	static const char *const keys[] = {"version", "node", "rule", "client", "time", "pid"};
+	unsigned seen = 0;
+	size_t pos = 0;
+
+	memset(t, 0, sizeof *t);
+	*why = "not a trigger file";
+	if (len == 0 || len > TRIGGER_FILE_MAX || buf[len - 1] != '\n' || memchr(buf, 0, len))
+		return -1;
+	while (pos < len) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		const char *eq = memchr(line, '=', (size_t)(nl - line));
+		pos = (size_t)(nl - buf) + 1;
+		if (!eq)
+			return -1;
+		size_t klen = (size_t)(eq - line), i;
+		for (i = 0; i < 6; i++)
+			if (strlen(keys[i]) == klen && memcmp(keys[i], line, klen) == 0)
+				break;
+		if (i == 6 || (seen & (1u << i))) {
+			*why = i == 6 ? "unknown field" : "field given twice";
+			return -1;
+		}
+		seen |= 1u << i;
+		if (parse_field(t, line, klen, eq + 1, (size_t)(nl - eq - 1)) < 0) {
+			*why = "invalid field";
+			return -1;
+		}
+	}
+	if (seen != 0x3f) {
+		*why = "missing field";
+		return -1;
+	}
+	return 0;
 }

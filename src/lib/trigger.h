@@ -36,6 +36,22 @@ int trigger_unname(const char *name, char *out, size_t size);
  * temp file and returns -1 with errno set. Returns -2 when the trigger is
  * in place but the fsync of new/ failed (logged; the trigger stands). */
 int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t);
+/* What the runner reads back from a trigger file, every field checked. */
+struct trigger_data {
+	char node[NODE_BUF];
+	char rule[NODE_BUF];
+	char client[64]; /* canonical address text, or "unknown" */
+	long long time;
+	long pid;
+};
+
+/* Largest trigger file the runner accepts. */
+#define TRIGGER_FILE_MAX 2048
+
+/* Parses a trigger file's content: exactly the six lines etrnd writes, each
+ * once, each valid. Returns 0, or -1 with a reason in *why. */
+int trigger_parse(const char *buf, size_t len, struct trigger_data *t, const char **why);
+
 /* One byte to QUEUEDIR/trigger if it is a FIFO with a reader; never blocks. */
 void trigger_poke(const char *queuedir);
 
