@@ -64,7 +64,8 @@ deps:
 # tests that run the real bin/ programs. Ends with Criterion's synthesis line.
 check: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/run
-	ETRND_BIN=$(CURDIR)/bin ETRND_GOLDEN=$(CURDIR)/tests/golden $(B)/tests/run $(CHECK_FLAGS)
+	ETRND_BIN=$(CURDIR)/bin ETRND_GOLDEN=$(CURDIR)/tests/golden ETRND_HELPERS=$(CURDIR)/tests/helpers \
+		$(B)/tests/run $(CHECK_FLAGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,373 @@
+/* bin/etrnd-runner as a process, fed by the real bin/etrnd. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char *dir, *cdb, *queue, *record, *runlog;
+static pid_t runner = -1;
+
+static const char *rules_tmpl =
+	"a.example run=\"@H@/record %n %r %c ';' '$(touch pwned)' `x`\"\n"
+	"@b.example run=\"@H@/record %n\"\n"
+	"fail.example run=\"/usr/bin/env EXIT=1 @H@/record %n\"\n"
+	"slow.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+	"slow2.example run=\"/usr/bin/env SLEEP=2 @H@/record %n\"\n"
+	"p1.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+	"p2.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+	"p3.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+	"stubborn.example run=\"/bin/sh -c 'trap \\\"\\\" TERM; sleep 30'\" timeout=1\n"
+	"iv.example run=\"@H@/record %n\" interval=3600\n"
+	"x.example run=\"@H@/record first\"\n"
+	"deny.example deny=no\n"
+	"none.example\n";
+
+static const char *helpers(void)
+{
+	return getenv("ETRND_HELPERS") ? getenv("ETRND_HELPERS") : "tests/helpers";
+}
+
+static void compile(const char *text)
+{
+	char *out = malloc(strlen(text) * 4 + 1), *o = out;
+	for (const char *p = text; *p;) {
+		if (strncmp(p, "@H@", 3) == 0) {
+			o += sprintf(o, "%s", helpers());
+			p += 3;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	cr_assert_eq(tu_rules(dir, out, cdb), 0, "rules do not compile");
+	free(out);
+}
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	cdb = strdup(tu_path(dir, "etrn.cdb"));
+	queue = strdup(tu_queue(dir));
+	record = strdup(tu_path(dir, "record"));
+	runlog = strdup(tu_path(dir, "runner.log"));
+	setenv("RECORD", record, 1);
+	compile(rules_tmpl);
+	runner = -1;
+}
+
+static void teardown(void)
+{
+	if (runner > 0) {
+		kill(runner, SIGKILL);
+		waitpid(runner, NULL, 0);
+	}
+	tu_rmtree(dir);
+}
+
+TestSuite(runner, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ETRN through the real etrnd, which writes the trigger. */
+static void etrn(const char *node)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "ETRN %s\r\nQUIT\r\n", node);
+	const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l", "stderr",
+			      NULL};
+	const char *env[] = {"TCPREMOTEIP=192.0.2.7", NULL};
+	struct tu_run r = tu_exec(dir, argv, cmd, strlen(cmd), env);
+	cr_assert(strstr(r.out, "\r\n250 2.0.0"), "%s", r.out);
+	tu_run_free(&r);
+}
+
+static pid_t start_runner(const char *const *extra)
+{
+	const char *argv[32] = {"etrnd-runner", "-q", queue, "-d", cdb};
+	int n = 5;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(runlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0), dup2(nul, 1), dup2(fd, 2);
+		execv(tu_bin("etrnd-runner"), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Runs etrnd-runner -1 to completion; returns its exit status. */
+static int once(const char *const *extra)
+{
+	const char *args[16] = {"-1"};
+	int n = 1;
+	for (int i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	pid_t pid = start_runner(args);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int lines(const char *path)
+{
+	char *s = tu_read(path, NULL);
+	int n = 0;
+	for (char *p = s; p && *p; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
+}
+
+static int contains(const char *path, const char *what)
+{
+	char *s = tu_read(path, NULL);
+	int found = s && strstr(s, what);
+	free(s);
+	return found;
+}
+
+/* Polls (bounded) until path has a line containing what. */
+static int wait_for(const char *path, const char *what, int seconds)
+{
+	for (int i = 0; i < seconds * 50; i++) {
+		if (contains(path, what))
+			return 1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+static int max_concurrency(void)
+{
+	char *s = tu_read(tu_path(dir, "record.concurrency"), NULL);
+	int max = 0;
+	for (char *p = s; p && *p;) {
+		int v = atoi(p);
+		max = v > max ? v : max;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	free(s);
+	return max;
+}
+
+Test(runner, runs_the_command_without_a_shell)
+{
+	etrn("A.Example");
+	cr_assert_eq(once(NULL), 0);
+	char *rec = tu_read(record, NULL);
+	cr_assert_str_eq(rec, "argc=6 [a.example] [a.example] [192.0.2.7] [;] [$(touch pwned)] "
+			      "[`x`] node=a.example rule=a.example client=192.0.2.7\n");
+	free(rec);
+	cr_assert_eq(access(tu_path(dir, "pwned"), F_OK), -1);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	cr_assert_eq(tu_count(tu_path(queue, "cur")), 0);
+	cr_assert(contains(runlog, "output node=a.example text=\"run of a.example done\""));
+	cr_assert(contains(runlog, "run node=a.example rule=a.example cmd="));
+	cr_assert(contains(runlog, "status=exit:0"));
+}
+
+Test(runner, domain_rule_and_default_command)
+{
+	etrn("x.b.example");
+	etrn("none.example");
+	char def[4096];
+	snprintf(def, sizeof def, "%s/record", helpers());
+	const char *args[] = {"--", def, "default", "%n", "%r", NULL};
+	cr_assert_eq(once(args), 0);
+	cr_assert(contains(record, "argc=1 [x.b.example] node=x.b.example rule=@b.example"));
+	cr_assert(contains(record, "argc=3 [default] [none.example] [none.example]"));
+}
+
+Test(runner, dropped_and_bad_triggers_never_run)
+{
+	etrn("none.example"); /* no run= and no default command */
+	const char *q = queue;
+	tu_write(tu_path(q, "new/deny.example"), "version=1\nnode=deny.example\nrule=deny.example\n"
+					   "client=unknown\ntime=1\npid=1\n");
+	tu_write(tu_path(q, "new/norule.example"), "version=1\nnode=norule.example\n"
+					     "rule=norule.example\nclient=unknown\ntime=1\npid=1\n");
+	tu_write(tu_path(q, "new/UPPER.example"), "x");
+	tu_write(tu_path(q, "new/%61.example"), "x");
+	tu_write(tu_path(q, "new/b.example"), "version=1\nnode=a.example\nrule=a.example\n"
+					"client=unknown\ntime=1\npid=1\n");
+	tu_write(tu_path(q, "new/c.b.example"), "run=/bin/sh\n");
+	cr_assert_eq(symlink("/etc/passwd", tu_path(q, "new/d.b.example")), 0);
+	once(NULL);
+	cr_assert_eq(access(record, F_OK), -1, "something ran");
+	cr_assert_eq(tu_count(tu_path(q, "new")), 0);
+	cr_assert_eq(tu_count(tu_path(q, "cur")), 0);
+	cr_assert_eq(tu_count(tu_path(q, "bad")), 5);
+	cr_assert(contains(runlog, "drop node=none.example reason=no-command"));
+	cr_assert(contains(runlog, "drop node=deny.example reason=denied"));
+	cr_assert(contains(runlog, "drop node=norule.example reason=no-rule"));
+	cr_assert(contains(runlog, "bad file=b.example reason=\"node does not match"));
+}
+
+Test(runner, timeout_kills_a_command_that_ignores_sigterm)
+{
+	etrn("stubborn.example");
+	long long t0 = time(NULL);
+	cr_assert_eq(once(NULL), 1);
+	cr_assert_leq(time(NULL) - t0, 15);
+	cr_assert(contains(runlog, "timeout node=stubborn.example"));
+	cr_assert(contains(runlog, "status=signal:9"), "not SIGKILLed");
+	cr_assert(contains(runlog, "killed=timeout"));
+	cr_assert_eq(access(tu_path(queue, "new/stubborn.example"), F_OK), 0, "trigger lost");
+}
+
+Test(runner, retries_with_backoff_then_gives_up)
+{
+	etrn("fail.example");
+	const char *args[] = {"-b", "0", "-a", "3", NULL};
+	runner = start_runner(args);
+	cr_assert(wait_for(runlog, "giveup node=fail.example attempts=3", 20));
+	cr_assert_eq(lines(record), 3);
+	cr_assert(contains(runlog, "status=exit:1 ms="));
+	cr_assert(contains(runlog, "attempt=3"));
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	cr_assert_eq(tu_count(tu_path(queue, "cur")), 0);
+	kill(runner, SIGTERM);
+	int st;
+	cr_assert_eq(waitpid(runner, &st, 0), runner);
+	runner = -1;
+}
+
+Test(runner, interval_holds_a_trigger_without_losing_it)
+{
+	etrn("iv.example");
+	once(NULL);
+	etrn("iv.example");
+	once(NULL);
+	cr_assert_eq(lines(record), 1, "ran twice inside the interval");
+	cr_assert_eq(access(tu_path(queue, "new/iv.example"), F_OK), 0, "trigger lost");
+	cr_assert_eq(unlink(tu_path(queue, "last/iv.example")), 0);
+	once(NULL);
+	cr_assert_eq(lines(record), 2);
+}
+
+Test(runner, parallel_nodes_up_to_j)
+{
+	etrn("p1.example"), etrn("p2.example"), etrn("p3.example");
+	const char *j3[] = {"-j", "3", NULL};
+	cr_assert_eq(once(j3), 0);
+	cr_assert_eq(lines(record), 3);
+	cr_assert_eq(max_concurrency(), 3);
+	unlink(tu_path(dir, "record.concurrency"));
+	etrn("p1.example"), etrn("p2.example"), etrn("p3.example");
+	const char *j1[] = {"-j", "1", NULL};
+	cr_assert_eq(once(j1), 0);
+	cr_assert_eq(lines(record), 6);
+	cr_assert_eq(max_concurrency(), 1);
+}
+
+Test(runner, one_run_per_node_and_an_etrn_during_a_run_gets_its_own_run)
+{
+	const char *args[] = {"-j", "4", NULL};
+	runner = start_runner(args);
+	etrn("slow.example");
+	cr_assert(wait_for(record, "node=slow.example", 5));
+	etrn("slow.example"); /* while the first run sleeps */
+	etrn("slow.example");
+	cr_assert(wait_for(runlog, "attempt=1\n", 5));
+	for (int i = 0; i < 250 && lines(record) < 2; i++)
+		usleep(20000);
+	cr_assert_eq(lines(record), 2, "the ETRNs during the run were lost or run twice");
+	cr_assert_eq(max_concurrency(), 1, "two runs of one node at once");
+	usleep(1500000);
+	cr_assert_eq(lines(record), 2);
+}
+
+Test(runner, crash_in_a_run_then_restart_runs_the_node_again)
+{
+	runner = start_runner(NULL);
+	etrn("slow2.example");
+	cr_assert(wait_for(record, "node=slow2.example", 5));
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	runner = -1;
+	cr_assert_eq(access(tu_path(queue, "cur/slow2.example"), F_OK), 0);
+	cr_assert_eq(once(NULL), 0);
+	cr_assert(contains(runlog, "recovered triggers=1"));
+	cr_assert_eq(lines(record), 2);
+	cr_assert_eq(tu_count(tu_path(queue, "cur")), 0);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+}
+
+Test(runner, fifo_wakes_at_once_and_sighup_rescans)
+{
+	const char *args[] = {"-r", "3600", NULL};
+	runner = start_runner(args);
+	for (int i = 0; i < 100 && access(tu_path(queue, "trigger"), F_OK) != 0; i++)
+		usleep(20000);
+	usleep(200000);
+	etrn("a.example"); /* etrnd writes the FIFO */
+	cr_assert(wait_for(record, "node=a.example", 3), "the FIFO did not wake the runner");
+	/* a trigger that arrives without a wake-up byte: SIGHUP */
+	char *saved = tu_read(tu_path(dir, "record"), NULL);
+	free(saved);
+	tu_write(tu_path(queue, "tmp/x"), "version=1\nnode=x.b.example\nrule=@b.example\n"
+					  "client=unknown\ntime=1\npid=1\n");
+	cr_assert_eq(rename(tu_path(queue, "tmp/x"), tu_path(queue, "new/x.b.example")), 0);
+	usleep(300000);
+	cr_assert(!contains(record, "node=x.b.example"));
+	kill(runner, SIGHUP);
+	cr_assert(wait_for(record, "node=x.b.example", 3), "SIGHUP did not rescan");
+}
+
+Test(runner, sigterm_lets_the_run_finish)
+{
+	runner = start_runner(NULL);
+	etrn("slow.example");
+	cr_assert(wait_for(record, "node=slow.example", 5));
+	kill(runner, SIGTERM);
+	int st;
+	cr_assert_eq(waitpid(runner, &st, 0), runner);
+	runner = -1;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert(contains(runlog, "run node=slow.example"));
+	cr_assert(contains(runlog, "status=exit:0"));
+	cr_assert_eq(tu_count(tu_path(queue, "cur")), 0);
+}
+
+Test(runner, rebuilt_cdb_takes_effect_without_restart)
+{
+	runner = start_runner(NULL);
+	etrn("x.example");
+	cr_assert(wait_for(record, "[first]", 5));
+	char *rules = strdup(rules_tmpl), *p = strstr(rules, "first");
+	memcpy(p, "other", 5);
+	compile(rules);
+	free(rules);
+	etrn("x.example");
+	cr_assert(wait_for(record, "[other]", 5), "the new cdb was not used");
+}
+
+Test(runner, usage_errors)
+{
+	static const char *const bad[][3] = {{"-j", "0"}, {"-x", NULL}, {"--", "relative"},
+					     {"--", "/bin/x", "%z"}};
+	for (size_t i = 0; i < 4; i++) {
+		const char *argv[] = {"etrnd-runner", bad[i][0], bad[i][1], bad[i][2], NULL};
+		struct tu_run r = tu_exec(dir, argv, "", 0, NULL);
+		cr_expect_eq(r.status, 100, "%s", bad[i][0]);
+		tu_run_free(&r);
+	}
+	const char *noq[] = {"etrnd-runner", "-1", "-q", "/nonexistent", NULL};
+	struct tu_run r = tu_exec(dir, noq, "", 0, NULL);
+	cr_assert_eq(r.status, 111);
+	cr_assert(strstr(r.err, "fatal reason="), "%s", r.err);
+	tu_run_free(&r);
+}
