@@ -62,9 +62,10 @@ deps:
 
 # Every test: Criterion unit tests, golden transcripts and the process
 # tests that run the real bin/ programs. Ends with Criterion's synthesis line.
-check: deps
+check:
+	@sh scripts/deps.sh build e2e
 	@$(MAKE) --no-print-directory all $(B)/tests/run
-	ETRND_BIN=$(CURDIR)/bin ETRND_GOLDEN=$(CURDIR)/tests/golden ETRND_HELPERS=$(CURDIR)/tests/helpers \
+	ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/bin ETRND_GOLDEN=$(CURDIR)/tests/golden ETRND_HELPERS=$(CURDIR)/tests/helpers \
 		$(B)/tests/run $(CHECK_FLAGS)
 
 demo: deps

@@ -58,3 +58,9 @@ for f in "$demo"/queue/new/*; do
 	echo "--- $(basename "$f")"
 	cat "$f"
 done
+echo
+
+echo "== bin/etrnd-runner -1: one pass over the queue (what cron would run)"
+bin/etrnd-runner -1 -q "$demo/queue" -d cdb/etrn.cdb 2>&1 || true
+echo
+echo "== left in $demo/queue: new/ $(ls "$demo/queue/new" | wc -l), cur/ $(ls "$demo/queue/cur" | wc -l)"

@@ -524,7 +524,7 @@ int runner_loop(struct runner *r, int sigfd)
 			break;
 		wait_events(r, sigfd, now);
 	}
-	return r->failures ? 1 : 0;
+	return r->cfg.once && r->failures ? 1 : 0;
 }
 
 void runner_set_sigfd(int fd)

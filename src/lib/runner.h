@@ -59,7 +59,7 @@ struct runner {
 /* Returns 0 or -1 with a reason in err (queue cannot be opened). */
 int runner_init(struct runner *r, const struct runner_cfg *cfg, char *err, size_t errsize);
 /* Runs until SIGTERM (or, with cfg.once, until the pass is done); returns
- * 0, or 1 when a run failed for good (or, with -1, at all). The
+ * 1 when, with -1, a run failed, else 0. The
  * caller routes SIGCHLD, SIGTERM, SIGINT and SIGHUP to runner_signal(). */
 int runner_loop(struct runner *r, int sigfd);
 void runner_signal(int sig);

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -174,5 +175,34 @@ Test(compile, long_lines_crlf_and_io_errors)
 	cr_assert_eq(compile(d, "a.example\n", tu_path(d, "nodir/c"), &errs), COMPILE_IO_ERROR);
 	cr_assert(strstr(errs, "etrnd-rules: unable to"), "%s", errs);
 	free(errs);
+	tu_rmtree(d);
+}
+
+/* Every sample rules file we ship compiles. */
+#include <glob.h>
+
+Test(samples, shipped_rules_compile)
+{
+	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
+	char pat[2][4096];
+	snprintf(pat[0], sizeof pat[0], "%s/etc/*/*.rules", root);
+	snprintf(pat[1], sizeof pat[1], "%s/cdb/*.rules", root);
+	glob_t g;
+	cr_assert_eq(glob(pat[0], 0, NULL, &g), 0);
+	cr_assert_eq(glob(pat[1], GLOB_APPEND, NULL, &g), 0);
+	cr_assert_geq(g.gl_pathc, 4);
+	char *d = tu_tmpdir();
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char *errs = NULL;
+		size_t len = 0;
+		FILE *e = open_memstream(&errs, &len);
+		unsigned long n = 0;
+		int rc = rules_compile(g.gl_pathv[i], tu_path(d, "c.cdb"), e, &n);
+		fclose(e);
+		cr_expect_eq(rc, COMPILE_OK, "%s:\n%s", g.gl_pathv[i], errs);
+		cr_expect_gt(n, 0);
+		free(errs);
+	}
+	globfree(&g);
 	tu_rmtree(d);
 }

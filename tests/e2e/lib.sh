@@ -1,0 +1,79 @@
+# lib.sh: shared by the end-to-end scripts. Loopback only; every process
+# started is recorded and stopped by PID; every wait is bounded.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${ETRND_BIN:-$ROOT/bin}
+PIDS=""
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+say() { echo "e2e: $*"; }
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port"
+}
+
+# Starts a background command and remembers its PID for cleanup.
+spawn() {
+	"$@" &
+	PIDS="$PIDS $!"
+	LAST_PID=$!
+}
+
+stop_all() {
+	local p
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	PIDS=""
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.2 s.
+wait_until() {
+	local n=$(($1 * 5)); shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# Waits until something accepts connections on 127.0.0.1:PORT.
+wait_port() {
+	wait_until "${2:-10}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# smtp_session PORT LINES...: sends the lines (CRLF) to 127.0.0.1:PORT and
+# prints every reply line, waiting for each reply before the next command.
+smtp_session() {
+	local port=$1 line reply; shift
+	exec 5<>"/dev/tcp/127.0.0.1/$port" || fail "cannot connect to $port"
+	read_reply() {
+		while IFS= read -r -t 10 reply <&5; do
+			reply=${reply%$'\r'}
+			echo "$reply"
+			[[ $reply =~ ^[0-9]{3}\  ]] && return 0
+		done
+		return 1
+	}
+	read_reply || fail "no greeting on $port"
+	for line in "$@"; do
+		printf '%s\r\n' "$line" >&5
+		read_reply || fail "no reply to '$line'"
+	done
+	exec 5>&- 5<&-
+}
+
+count_files() { find "$1" -type f 2>/dev/null | wc -l; }

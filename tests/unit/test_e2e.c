@@ -1,0 +1,34 @@
+/* End-to-end scripts (tests/e2e/) with real third-party programs, run as
+ * Criterion tests so that make check reports them with everything else. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+static void script(const char *name)
+{
+	char cmd[4096];
+	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
+	snprintf(cmd, sizeof cmd, "bash %s/tests/e2e/%s 2>&1", root, name);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	int c;
+	while ((c = getc(p)) != EOF)
+		putc(c, m);
+	fclose(m);
+	int st = pclose(p);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed:\n%s", name, out);
+	cr_assert(strstr(out, "PASS"), "%s:\n%s", name, out);
+	free(out);
+}
+
+Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
+{
+	script("postfix.sh");
+}
