@@ -23,7 +23,7 @@ B = build
 LIB_SRC = $(wildcard src/lib/*.c)
 LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
 LIB_HDR = $(wildcard src/lib/*.h)
-PROGS = bin/etrnd bin/etrnd-rules bin/etrnd-runner
+PROGS = bin/etrnd bin/etrnd-rules bin/etrnd-runner bin/etrn
 TEST_SRC = $(wildcard tests/unit/*.c)
 TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%.o)
 

@@ -59,7 +59,7 @@ wait_port() {
 # prints every reply line, waiting for each reply before the next command.
 smtp_session() {
 	local port=$1 line reply; shift
-	exec 5<>"/dev/tcp/127.0.0.1/$port" || fail "cannot connect to $port"
+	exec 5<>"/dev/tcp/${SMTP_HOST:-127.0.0.1}/$port" || fail "cannot connect to $port"
 	read_reply() {
 		while IFS= read -r -t 10 reply <&5; do
 			reply=${reply%$'\r'}

@@ -129,4 +129,18 @@ done
 [ "$(ls -la --time-style=+%s /etc/postfix 2>/dev/null | md5sum)" = "$etc_before" ] ||
 	fail "/etc/postfix was changed"
 say "after ETRN the sink received exactly the 3 held messages"
+
+# -- etrn(1) against Postfix's own smtpd, and against a server without ETRN
+out=$("$BIN/etrn" -p "$SMTP_PORT" 127.0.0.1 hold.example) || fail "etrn vs Postfix: $out"
+echo "$out" | grep -q '^hold.example 250 ' || fail "etrn vs Postfix: $out"
+set +e
+out=$("$BIN/etrn" -p "$SMTP_PORT" 127.0.0.1 other.example); rc=$?
+set -e
+[ $rc -eq 1 ] && echo "$out" | grep -q '^other.example 459 ' ||
+	fail "etrn vs Postfix, a domain it does not flush: exit $rc: $out"
+set +e
+"$BIN/etrn" -p "$SINK_PORT" 127.0.0.1 hold.example 2>/dev/null; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "etrn vs smtp-sink (no ETRN offered): exit $rc, want 2"
+say "etrn: 250 from Postfix smtpd (exit 0), 459 (exit 1), no ETRN offered (exit 2)"
 echo "e2e postfix: PASS"

@@ -185,7 +185,7 @@ Test(samples, shipped_rules_compile)
 {
 	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
 	char pat[2][4096];
-	snprintf(pat[0], sizeof pat[0], "%s/etc/*/*.rules", root);
+	snprintf(pat[0], sizeof pat[0], "%s/etc/*/etrn.rules", root);
 	snprintf(pat[1], sizeof pat[1], "%s/cdb/*.rules", root);
 	glob_t g;
 	cr_assert_eq(glob(pat[0], 0, NULL, &g), 0);

@@ -12,7 +12,8 @@ static void script(const char *name)
 {
 	char cmd[4096];
 	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
-	snprintf(cmd, sizeof cmd, "bash %s/tests/e2e/%s 2>&1", root, name);
+	snprintf(cmd, sizeof cmd, "ETRND_EXT=%s/build/ext/root bash %s/tests/e2e/%s 2>&1", root,
+		 root, name);
 	FILE *p = popen(cmd, "r");
 	cr_assert(p);
 	char *out = NULL;
@@ -31,4 +32,14 @@ static void script(const char *name)
 Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
 {
 	script("postfix.sh");
+}
+
+Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
+{
+	script("launchers.sh");
+}
+
+Test(e2e, clients_etrn_fetchmail_msmtp_smtplib, .timeout = 240)
+{
+	script("clients.sh");
 }

@@ -1,0 +1,161 @@
+#!/bin/bash
+# etrnd under the launchers users already run, each with its own config
+# (made from the sample in etc/) and port on loopback: openbsd-inetd,
+# xinetd, tcpserver with a tcprules cdb (127.0.0.1 and ::1), a daemontools
+# service with multilog, a runit service with svlogd; the systemd units are
+# checked with systemd-analyze verify. In each: a full ETRN session, the
+# client address reaching the ACL (250 for an allowed, 459 for another
+# network), and under inetd/xinetd only SMTP on the wire, logs in syslog.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+EXT=${ETRND_EXT:-$ROOT/build/ext/root}
+[ -x "$EXT/usr/sbin/inetd" ] && [ -x "$EXT/usr/sbin/xinetd" ] ||
+	fail "inetd/xinetd not unpacked in $EXT (sh scripts/deps.sh e2e does it)"
+for p in tcpserver tcprules svscan svc multilog setuidgid runsv sv svlogd chpst socat; do
+	command -v "$p" >/dev/null || fail "$p is missing (make check installs it as root)"
+done
+[ "$(id -u)" -eq 0 ] || fail "the launcher tests need root (inetd, setuid)"
+
+T=$(mktemp -d /tmp/etrnd-e2e-launch.XXXXXX)
+chmod 755 "$T"
+DEVLOG=""
+cleanup() {
+	[ -d "$T/svscan" ] && svc -dx "$T"/svscan/etrnd "$T"/svscan/etrnd/log 2>/dev/null || true
+	[ -d "$T/runit" ] && sv -w 5 force-stop "$T/runit" "$T/runit/log" >/dev/null 2>&1 || true
+	stop_all
+	[ -n "$DEVLOG" ] && rm -f /dev/log
+	if [ "${KEEP:-}" != 1 ]; then rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+mkdir -p "$T/queue/tmp" "$T/queue/new" "$T/queue/cur"
+chown nobody "$T/queue/tmp" "$T/queue/new"
+cat > "$T/etrn.rules" <<'RULES'
+local.example.net  allow=127.0.0.1,::1
+far.example.net    allow=192.0.2.0/24
+RULES
+"$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+
+# Syslog: when no system logger owns /dev/log, catch what arrives there.
+if [ ! -e /dev/log ]; then
+	spawn socat -u UNIX-RECV:/dev/log,mode=666 "OPEN:$T/syslog,creat,append"
+	DEVLOG=1
+	wait_until 5 test -S /dev/log || fail "socat did not bind /dev/log"
+fi
+
+# From a sample in etc/: our paths, the test port, nobody for etrnd.
+localize() {
+	sed -e "s|/usr/local/sbin/etrnd|$BIN/etrnd|g" -e "s|/etc/etrnd/etrn.cdb|$T/etrn.cdb|g" \
+		-e "s|/etc/etrnd/tcp.cdb|$T/tcp.cdb|g" -e "s|/var/spool/etrnd|$T/queue|g" \
+		-e "s|2525|$PORT|g" -e "s|-u etrnd|-u nobody|g" -e "s|= etrnd$|= nobody|" \
+		-e "s|id -u etrnd|id -u nobody|; s|id -g etrnd|id -g nobody|" "$1"
+}
+
+# check NAME PORT [HOST]: a session through the launcher.
+check() {
+	local name=$1 port=$2 host=${3:-127.0.0.1} out
+	out=$(SMTP_HOST=$host smtp_session "$port" "EHLO client.test" "ETRN local.example.net" \
+		"ETRN far.example.net" "QUIT") || fail "$name: session failed"
+	echo "$out" | grep -qx '250 2.0.0 OK, queuing for node local.example.net started' ||
+		fail "$name: no 250 for the allowed client: $out"
+	echo "$out" | grep -qx '459 4.7.1 Node far.example.net not allowed: client not authorized' ||
+		fail "$name: no 459 for the other network: $out"
+	if echo "$out" | grep -vqE '^[0-9]{3}[ -]'; then
+		fail "$name: something other than SMTP reached the client: $out"
+	fi
+	say "$name: 250 for $host, 459 for 192.0.2.0/24, only SMTP on the wire"
+}
+
+syslog_has() {
+	[ -z "$DEVLOG" ] && return 0 # a system logger has it; nothing to read here
+	wait_until 5 grep -q "$1" "$T/syslog"
+}
+
+# -- openbsd-inetd ----------------------------------------------------------
+PORT=$(free_port)
+localize "$ROOT/etc/inetd/inetd.conf" > "$T/inetd.conf"
+spawn "$EXT/usr/sbin/inetd" -d "$T/inetd.conf" 2>"$T/inetd.err"
+wait_port "$PORT" || fail "inetd did not listen: $(cat "$T/inetd.err")"
+check inetd "$PORT"
+syslog_has "etrnd\[[0-9]*\]: etrn client=127.0.0.1 node=far.example.net" ||
+	fail "inetd: etrnd's log did not reach syslog"
+say "inetd: log lines in syslog"
+
+# -- xinetd -----------------------------------------------------------------
+PORT=$(free_port)
+{ echo "defaults"; echo "{"; echo "}"; localize "$ROOT/etc/xinetd/etrnd"; } > "$T/xinetd.conf"
+spawn "$EXT/usr/sbin/xinetd" -dontfork -pidfile "$T/xinetd.pid" -f "$T/xinetd.conf"
+wait_port "$PORT" || fail "xinetd did not listen"
+check xinetd "$PORT"
+syslog_has "etrnd\[[0-9]*\]: end client=127.0.0.1 helo=client.test" ||
+	fail "xinetd: etrnd's log did not reach syslog"
+say "xinetd: log lines in syslog"
+
+# -- daemontools: tcpserver + tcprules + multilog -------------------------
+PORT=$(free_port)
+tcprules "$T/tcp.cdb" "$T/tcp.tmp" < "$ROOT/etc/tcpserver/tcp.rules"
+mkdir -p "$T/svscan/etrnd/log"
+localize "$ROOT/etc/tcpserver/run" > "$T/svscan/etrnd/run"
+cp "$ROOT/etc/tcpserver/log/run" "$T/svscan/etrnd/log/run"
+chmod +x "$T/svscan/etrnd/run" "$T/svscan/etrnd/log/run"
+chown nobody "$T/svscan/etrnd/log"
+spawn svscan "$T/svscan"
+wait_port "$PORT" || fail "tcpserver (daemontools) did not listen"
+check daemontools "$PORT"
+wait_until 10 grep -q "etrnd\[[0-9]*\]: etrn client=127.0.0.1 node=local.example.net" \
+	"$T/svscan/etrnd/log/main/current" || fail "daemontools: no etrnd line in multilog"
+grep -q "tcpserver: ok" "$T/svscan/etrnd/log/main/current" || fail "no tcpserver line in multilog"
+say "daemontools: tcpserver and etrnd lines in multilog's main/current"
+
+# tcprules: the sample denies 198.51.100.x; here only loopback can connect,
+# so a second database that denies 127.0.0.1 shows the rules are applied.
+PORT=$(free_port)
+printf '127.0.0.1:deny\n:allow\n' | tcprules "$T/deny.cdb" "$T/deny.tmp"
+spawn tcpserver -q -R -x "$T/deny.cdb" 127.0.0.1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" -q "$T/queue"
+wait_port "$PORT" || true
+out=$(exec 3<>"/dev/tcp/127.0.0.1/$PORT" && timeout 5 cat <&3 || true)
+[ -z "$out" ] || fail "tcprules deny: etrnd answered: $out"
+say "tcpserver: a tcprules deny closes the connection before etrnd runs"
+
+# -- tcpserver over ::1 ----------------------------------------------------
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+	PORT=$(free_port)
+	printf '::1:allow\n:deny\n' | tcprules "$T/tcp6.cdb" "$T/tcp6.tmp"
+	spawn tcpserver -q -R -x "$T/tcp6.cdb" ::1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" \
+		-q "$T/queue" -l stderr
+	wait_until 10 bash -c "exec 3<>/dev/tcp/::1/$PORT" 2>/dev/null || fail "tcpserver ::1"
+	check tcpserver-ipv6 "$PORT" ::1
+else
+	fail "no ::1 on lo: the IPv6 launcher test cannot run"
+fi
+
+# -- runit: runsv with svlogd ---------------------------------------------
+PORT=$(free_port)
+mkdir -p "$T/runit/log"
+localize "$ROOT/etc/runit/run" > "$T/runit/run"
+cp "$ROOT/etc/runit/log/run" "$T/runit/log/run"
+chmod +x "$T/runit/run" "$T/runit/log/run"
+chown nobody "$T/runit/log"
+spawn runsv "$T/runit"
+wait_port "$PORT" || fail "tcpserver (runit) did not listen"
+check runit "$PORT"
+wait_until 10 grep -q "etrnd\[[0-9]*\]: etrn client=127.0.0.1" "$T/runit/log/main/current" ||
+	fail "runit: no etrnd line in svlogd's log"
+say "runit: etrnd lines in svlogd's main/current"
+
+# -- systemd units ---------------------------------------------------------
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/units"
+	for u in etrnd.socket etrnd@.service etrnd-runner.service; do
+		sed -e "s|/usr/local/sbin/|$BIN/|g" "$ROOT/etc/systemd/$u" > "$T/units/$u"
+	done
+	out=$(cd "$T/units" && systemd-analyze verify --man=no \
+		./etrnd.socket ./etrnd@.service ./etrnd-runner.service 2>&1) ||
+		fail "systemd-analyze verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	say "systemd: etrnd.socket, etrnd@.service, etrnd-runner.service verify clean"
+else
+	say "systemd: systemd-analyze not installed, units not verified"
+fi
+echo "e2e launchers: PASS"
