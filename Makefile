@@ -72,8 +72,38 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
+SBIN_PROGS = etrnd etrnd-rules etrnd-runner
+BIN_PROGS = etrn
+MAN1 = man/etrn.1
+MAN5 = man/etrnd.rules.5
+MAN8 = man/etrnd.8 man/etrnd-rules.8 man/etrnd-runner.8
+DOCDIR = $(PREFIX)/share/doc/etrnd
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(SBIN_PROGS:%=bin/%) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BIN_PROGS:%=bin/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 README INSTALL cdb/etrn.rules $(DESTDIR)$(DOCDIR)/
+	cp -R etc $(DESTDIR)$(DOCDIR)/examples
+
+uninstall:
+	rm -f $(SBIN_PROGS:%=$(DESTDIR)$(PREFIX)/sbin/%) $(BIN_PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
+	rm -f $(MAN5:man/%=$(DESTDIR)$(PREFIX)/share/man/man5/%)
+	rm -f $(MAN8:man/%=$(DESTDIR)$(PREFIX)/share/man/man8/%)
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# Man pages must be clean for mandoc -Tlint (make check runs this too).
+lint-man:
+	mandoc -Tlint -W style $(MAN1) $(MAN5) $(MAN8)
+
 clean:
 	rm -rf $(B) bin cdb/etrn.cdb
 
-.PHONY: all deps check demo clean
+.PHONY: all deps check demo clean install uninstall lint-man
 .SECONDARY:

@@ -43,3 +43,23 @@ Test(e2e, clients_etrn_fetchmail_msmtp_smtplib, .timeout = 240)
 {
 	script("clients.sh");
 }
+
+Test(e2e, make_install_and_uninstall_into_destdir, .timeout = 120)
+{
+	script("install.sh");
+}
+
+Test(docs, man_pages_are_lint_clean)
+{
+	char cmd[4096];
+	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && mandoc -Tlint -W style man/*.1 man/*.5 man/*.8 2>&1 && echo LINT-OK",
+		 root);
+	FILE *p = popen(cmd, "r");
+	char out[4096] = "";
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	cr_assert_str_eq(out, "LINT-OK\n", "mandoc -Tlint:\n%s", out);
+}

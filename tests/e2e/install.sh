@@ -1,0 +1,36 @@
+#!/bin/bash
+# make install / uninstall into a DESTDIR with a PREFIX: the tree is what
+# INSTALL says, the programs run from there, and uninstall removes it all.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+D=$(mktemp -d /tmp/etrnd-e2e-install.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+make -s -C "$ROOT" install DESTDIR="$D" PREFIX=/opt/etrnd >/dev/null
+expect="/opt/etrnd/bin/etrn
+/opt/etrnd/sbin/etrnd
+/opt/etrnd/sbin/etrnd-rules
+/opt/etrnd/sbin/etrnd-runner
+/opt/etrnd/share/man/man1/etrn.1
+/opt/etrnd/share/man/man5/etrnd.rules.5
+/opt/etrnd/share/man/man8/etrnd-rules.8
+/opt/etrnd/share/man/man8/etrnd-runner.8
+/opt/etrnd/share/man/man8/etrnd.8"
+got=$(cd "$D" && find opt -path '*/share/doc' -prune -o -type f -print | sed 's|^|/|' | sort)
+[ "$got" = "$expect" ] || fail "installed tree differs:
+$got"
+[ -f "$D/opt/etrnd/share/doc/etrnd/examples/postfix/main.cf.etrn" ] || fail "no examples"
+for p in etrnd etrnd-rules etrnd-runner; do
+	[ -x "$D/opt/etrnd/sbin/$p" ] || fail "$p not executable"
+done
+out=$(printf 'QUIT\r\n' | "$D/opt/etrnd/sbin/etrnd" -n mx.test -l stderr 2>/dev/null)
+[ "$out" = $'220 mx.test ESMTP\r\n221 2.0.0 mx.test closing connection\r' ] || fail "installed etrnd: $out"
+if command -v man >/dev/null; then
+	man -M "$D/opt/etrnd/share/man" -w etrnd.rules >/dev/null 2>&1 || fail "man cannot find etrnd.rules(5)"
+fi
+say "make install DESTDIR PREFIX=/opt/etrnd: programs in sbin/ and bin/, man pages in share/man"
+make -s -C "$ROOT" uninstall DESTDIR="$D" PREFIX=/opt/etrnd >/dev/null
+left=$(cd "$D" && find . -type f)
+[ -z "$left" ] || fail "uninstall left: $left"
+say "make uninstall removed every file"
+echo "e2e install: PASS"
