@@ -7,7 +7,7 @@ DESTDIR ?=
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS = -lcdb
@@ -20,10 +20,11 @@ Q = @
 endif
 
 B = build
+BINDIR = bin
 LIB_SRC = $(wildcard src/lib/*.c)
 LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
 LIB_HDR = $(wildcard src/lib/*.h)
-PROGS = bin/etrnd bin/etrnd-rules bin/etrnd-runner bin/etrn
+PROGS = $(BINDIR)/etrnd $(BINDIR)/etrnd-rules $(BINDIR)/etrnd-runner $(BINDIR)/etrn
 TEST_SRC = $(wildcard tests/unit/*.c)
 TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%.o)
 
@@ -43,8 +44,8 @@ $(B)/%.o: src/%.c $(LIB_HDR)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-bin/%: $(B)/%.o $(B)/libetrnd.a
-	@mkdir -p bin
+$(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a
+	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libetrnd.a $(LIBS)
 
@@ -60,13 +61,80 @@ $(B)/tests/run: $(TEST_OBJ) $(B)/libetrnd.a
 deps:
 	@sh scripts/deps.sh build
 
-# Every test: Criterion unit tests, golden transcripts and the process
-# tests that run the real bin/ programs. Ends with Criterion's synthesis line.
+TEST_ENV = ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/$(BINDIR) \
+	ETRND_GOLDEN=$(CURDIR)/tests/golden ETRND_HELPERS=$(CURDIR)/tests/helpers
+
+# Every test: a short smoke run of each fuzz target, then Criterion unit
+# tests, golden transcripts, process and end-to-end tests of the real
+# programs. Ends with Criterion's synthesis line.
 check:
-	@sh scripts/deps.sh build e2e
+	@sh scripts/deps.sh build e2e fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@$(MAKE) --no-print-directory all $(B)/tests/run
-	ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/bin ETRND_GOLDEN=$(CURDIR)/tests/golden ETRND_HELPERS=$(CURDIR)/tests/helpers \
-		$(B)/tests/run $(CHECK_FLAGS)
+	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
+
+# The same suite against ASan+UBSan builds of everything (clang), any
+# sanitizer report fatal.
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan:
+	@sh scripts/deps.sh build e2e fuzz
+	@$(MAKE) --no-print-directory CC=clang B=build/asan BINDIR=build/asan/bin \
+		CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all build/asan/tests/run
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(MAKE) --no-print-directory B=build/asan BINDIR=build/asan/bin run-tests
+
+# Every session and run of the unit, golden and process tests with the
+# programs under valgrind (memcheck): an error or a leak makes the program
+# exit 99, and every report is kept in build/valgrind; any report fails.
+# (The end-to-end tests start etrnd from inetd & co. and are not wrapped.)
+VG_DIR = $(CURDIR)/build/valgrind
+VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect,possible \
+	--show-leak-kinds=definite,indirect,possible --log-file=$(VG_DIR)/vg.%p.log
+check-valgrind:
+	@sh scripts/deps.sh build e2e valgrind
+	@$(MAKE) --no-print-directory all $(B)/tests/run
+	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
+	ETRND_WRAP="$(VALGRIND)" $(TEST_ENV) $(B)/tests/run --filter='!(e2e|docs)/*' $(CHECK_FLAGS)
+	@n=$$(find $(VG_DIR) -name 'vg.*.log' | wc -l); bad=$$(find $(VG_DIR) -name 'vg.*.log' -size +0); \
+	if [ -n "$$bad" ]; then cat $$bad; echo "valgrind: reports above"; exit 1; fi; \
+	echo "valgrind: $$n program runs, 0 errors, 0 leaks"
+
+run-tests:
+	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
+
+# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=N runs each for N s.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_TARGETS = session node rules value
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FZ = build/fuzz
+fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/seeds
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FZ)/corpus/$$t; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		$(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-max_len=2048 $(FZ)/corpus/$$t $(FZ)/seeds/$$t 2>$(FZ)/$$t.log || \
+			{ tail -40 $(FZ)/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(FZ)/$$t.log | tr '\n' ' '; echo; \
+	done
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(FZ)
+	@echo "  FUZZ    $@"
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_FLAGS) -Isrc/lib -o $@ $< $(LIB_SRC) $(LIBS)
+
+$(FZ)/seeds: tests/fuzz/mkseeds.c $(BINDIR)/etrnd-rules
+	@rm -rf $@ && mkdir -p $@/session $@/node $@/rules $@/value
+	$(Q)cp tests/golden/*.in $@/session/
+	$(Q)cp tests/fuzz/seeds/node/* $@/node/
+	$(Q)i=0; cat tests/golden/etrn.rules cdb/etrn.rules etc/*/etrn.rules | \
+		while IFS= read -r l; do i=$$((i+1)); printf '%s' "$$l" > $@/rules/line$$i; done
+	$(Q)$(CC) -std=c11 -o $(FZ)/mkseeds tests/fuzz/mkseeds.c $(LIBS)
+	$(Q)sed 's|@DIR@|/tmp|' tests/golden/etrn.rules > $(FZ)/seed.rules
+	$(Q)$(BINDIR)/etrnd-rules $(FZ)/seed.rules $(FZ)/seed.cdb >/dev/null
+	$(Q)$(FZ)/mkseeds $(FZ)/seed.cdb $@/value
+	$(Q)cp tests/golden/*.triggers $@/value/ 2>/dev/null; true
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -103,7 +171,7 @@ lint-man:
 	mandoc -Tlint -W style $(MAN1) $(MAN5) $(MAN8)
 
 clean:
-	rm -rf $(B) bin cdb/etrn.cdb
+	rm -rf build bin cdb/etrn.cdb
 
-.PHONY: all deps check demo clean install uninstall lint-man
+.PHONY: all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:

@@ -3,6 +3,8 @@
 # As root, installs what is missing; otherwise prints the apt-get line and
 # fails. Sets:
 #   build  compile and unit tests
+#   fuzz   clang and its libFuzzer/ASan runtime (fuzz targets, check-asan)
+#   valgrind
 #   e2e    the real programs the end-to-end tests run: Postfix (installed
 #          with debconf's "No configuration", so the machine's mail setup is
 #          not touched), tcpserver, daemontools, runit, fetchmail, msmtp,
@@ -13,6 +15,8 @@
 set -eu
 
 pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb"
+pkgs_fuzz="clang libclang-rt-14-dev"
+pkgs_valgrind="valgrind"
 pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc"
 debs_e2e="openbsd-inetd xinetd"
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "spool.h"
 #include "trigger.h"

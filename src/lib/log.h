@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 enum log_target { LOGTO_STDERR, LOGTO_SYSLOG };
 

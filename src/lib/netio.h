@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "outbuf.h"
 
 #define NETIO_INBUF 4096

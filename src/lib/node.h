@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 enum node_kind {
 	NODE_HOST,    /* client.example.net */

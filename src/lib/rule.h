@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "addr.h"
-#include "limits.h"
+#include "bounds.h"
 
 #define RULE_FORMAT 1
 /* Version byte plus every field at its largest. */

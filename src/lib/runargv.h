@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 /* Room for every word with every %n expanded to a full node. */
 #define RUNARGV_BUF 16384

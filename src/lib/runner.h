@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "runq.h"
 #include "trigger.h"

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "node.h"
 #include "outbuf.h"
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "testutil.h"
 
 static char *dir;
@@ -61,7 +61,7 @@ static pid_t spawn(int fd0, int fd1, int fd2, const char *const *extra, const ch
 			close(i);
 		for (int i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
-		execv(tu_bin("etrnd"), (char *const *)argv);
+		tu_execv(tu_bin("etrnd"), argv);
 		_exit(127);
 	}
 	return pid;

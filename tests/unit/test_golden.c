@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "testutil.h"
 
 static const char *golden_dir(void)

@@ -33,5 +33,7 @@ struct tu_run {
 struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input,
 		      size_t inlen, const char *const *env);
 void tu_run_free(struct tu_run *r);
+/* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
+void tu_execv(const char *path, const char *const *argv);
 
 #endif

@@ -1,8 +1,8 @@
-/* limits.h: every limit etrnd enforces, in one place.
+/* bounds.h: every limit etrnd enforces, in one place.
  *
  * Each one is documented in etrnd(8) or etrnd.rules(5); change both together. */
-#ifndef ETRND_LIMITS_H
-#define ETRND_LIMITS_H
+#ifndef ETRND_BOUNDS_H
+#define ETRND_BOUNDS_H
 
 /* RFC 5321 4.5.3.1.4: a command line is at most 512 octets including CRLF. */
 #define SMTP_LINE_MAX 512
