@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/netio.h"
 #include "lib/privs.h"
+#include "lib/sandbox.h"
 #include "lib/serve.h"
 
 #define EXIT_TEMP 111
@@ -98,6 +99,17 @@ static void die_temp(const char *host, const char *why)
 	exit(EXIT_TEMP);
 }
 
+/* Writes only beneath QUEUEDIR from here on, where the kernel allows it. */
+static void sandbox(const char *queuedir, const char *host)
+{
+	const char *why;
+	int abi = sandbox_queue(queuedir, &why);
+	if (abi < 0)
+		die_temp(host, why);
+	if (abi == 0)
+		log_msg("warning", "sandbox", why);
+}
+
 static void log_end(const struct session *s, const struct etrn_ctx *c, long long start_ms)
 {
 	struct logline l;
@@ -128,6 +140,7 @@ int main(int argc, char **argv)
 
 	parse_options(&o, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (458), not death */
 	if (o.log_target < 0)
 		o.log_target = log_stderr_is_client() ? LOGTO_SYSLOG : LOGTO_STDERR;
 	log_init("etrnd", (enum log_target)o.log_target);
@@ -137,6 +150,7 @@ int main(int argc, char **argv)
 		die_temp(host, err);
 	if (!o.user && geteuid() == 0)
 		log_msg("warning", "reason", "running as root; use -u USER");
+	sandbox(o.queuedir, host);
 	netio_init(&n, 0, 1, o.idle, o.deadline);
 	out_init(&out, netio_write, &n);
 	etrn_ctx_init(&ctx, o.cdb, o.queuedir, &client, host);

@@ -63,3 +63,8 @@ Test(docs, man_pages_are_lint_clean)
 	pclose(p);
 	cr_assert_str_eq(out, "LINT-OK\n", "mandoc -Tlint:\n%s", out);
 }
+
+Test(e2e, stress_200_concurrent_and_a_slow_client, .timeout = 120)
+{
+	script("stress.sh");
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -364,6 +365,10 @@ Test(etrnd, unwritable_queue_as_unprivileged_user)
 	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node client.example.net started"),
 		  "%s%s", r.out, r.err);
 	tu_run_free(&r);
+	struct stat st; /* written by nobody: the privileges were really dropped */
+	cr_assert_eq(stat(tu_path(queue, "new/client.example.net"), &st), 0);
+	cr_assert_eq(st.st_uid, 65534);
+	cr_assert_eq(st.st_gid, 65534);
 }
 
 Test(etrnd, log_lines)
@@ -492,5 +497,74 @@ Test(etrnd, greeting_name)
 	const char *env2[] = {"TCPLOCALHOST=bad name\r\n250 injected", NULL};
 	r = tu_exec(dir, argv, "QUIT\r\n", 6, env2);
 	cr_assert(!strstr(r.out, "injected"), "%s", r.out);
+	tu_run_free(&r);
+}
+
+/* Runs a script through etrnd with stdout on a pipe and a limit applied in
+ * the child first (RLIMIT_FSIZE: the disk is "full" for regular files). */
+static char *limited(const char *script, int resource, rlim_t value)
+{
+	int in[2], out[2];
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(write(in[1], script, strlen(script)), (ssize_t)strlen(script));
+	close(in[1]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = {value, value};
+		setrlimit(resource, &rl);
+		const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l",
+				      "stderr", NULL};
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(in[0], 0), dup2(out[1], 1), dup2(nul, 2);
+		putenv("TCPREMOTEIP=192.0.2.7");
+		tu_execv(tu_bin("etrnd"), argv);
+	}
+	close(in[0]), close(out[1]);
+	char *got = slurp(out[0], 10);
+	cr_assert_eq(reap(pid, 10), 0);
+	close(out[0]);
+	return got;
+}
+
+Test(etrnd, no_space_for_the_trigger_answers_458_and_leaves_nothing)
+{
+	char *got = limited("ETRN client.example.net\r\nNOOP\r\nQUIT\r\n", RLIMIT_FSIZE, 10);
+	cr_assert_str_eq(got, "220 mx.example ESMTP\r\n"
+			      "458 4.3.0 Unable to queue messages for node client.example.net\r\n"
+			      "250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
+	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0, "half-written temp file left");
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	free(got);
+}
+
+Test(etrnd, a_fifo_without_reader_does_not_block)
+{
+	cr_assert_eq(mkfifo(tu_path(queue, "trigger"), 0622), 0);
+	long long t0 = time(NULL);
+	const char *s = "ETRN client.example.net\r\nQUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node client.example.net started"));
+	cr_assert_leq(time(NULL) - t0, 5);
+	tu_run_free(&r);
+	/* with a reader, the wake-up byte arrives */
+	int fd = open(tu_path(queue, "trigger"), O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(fd, 0);
+	r = session(s, strlen(s), NULL);
+	char b[8];
+	cr_assert_eq(read(fd, b, sizeof b), 1);
+	close(fd);
+	tu_run_free(&r);
+}
+
+Test(etrnd, unreadable_spool_is_250_with_a_log_line)
+{
+	cr_assert_eq(tu_rules(dir, "held.example spool=/nonexistent/spool\n", cdb), 0);
+	const char *s = "ETRN held.example\r\nQUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node held.example started"), "%s", r.out);
+	cr_assert(strstr(r.err, "code=250 reason=spool-unreadable error=\"No such file or directory\""),
+		  "%s", r.err);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 1);
 	tu_run_free(&r);
 }

@@ -1,0 +1,13 @@
+/* sandbox.h: after setup, etrnd may write only beneath QUEUEDIR and may not
+ * open TCP connections or listen (Linux Landlock). Reads are not limited:
+ * spool= directories can be anywhere. */
+#ifndef ETRND_SANDBOX_H
+#define ETRND_SANDBOX_H
+
+#include <stddef.h>
+
+/* Returns the Landlock ABI version applied (>= 1), 0 when the kernel has
+ * no Landlock (nothing applied; *why says so), or -1 on failure (*why). */
+int sandbox_queue(const char *queuedir, const char **why);
+
+#endif
