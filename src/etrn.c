@@ -101,8 +101,10 @@ static void check_nodes(char **nodes, int n)
 	struct node parsed;
 	for (int i = 0; i < n; i++)
 		if (node_parse(&parsed, nodes[i], strlen(nodes[i]), 0) < 0) {
-			fprintf(stderr, "etrn: '%s' is not a valid node (host, @domain, #queue or "
-					"[address])\n", nodes[i]);
+			fprintf(stderr,
+				"etrn: '%s' is not a valid node (host, @domain, #queue or "
+				"[address])\n",
+				nodes[i]);
 			exit(EXIT_USAGE);
 		}
 }

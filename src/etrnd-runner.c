@@ -34,9 +34,9 @@ static void parse(struct runner_cfg *c, int argc, char **argv)
 {
 	int opt;
 
-	*c = (struct runner_cfg){"/var/spool/etrnd", "/etc/etrnd/etrn.cdb", 0, 1,
-				 RUNNER_DEF_RESCAN, RUNNER_DEF_TIMEOUT, RUNNER_DEF_BACKOFF,
-				 RUNNER_DEF_ATTEMPTS, 0, ""};
+	*c = (struct runner_cfg){
+	    "/var/spool/etrnd", "/etc/etrnd/etrn.cdb", 0, 1, RUNNER_DEF_RESCAN, RUNNER_DEF_TIMEOUT,
+	    RUNNER_DEF_BACKOFF, RUNNER_DEF_ATTEMPTS,   0, ""};
 	while ((opt = getopt(argc, argv, "q:d:1j:r:t:b:a:")) != -1) {
 		switch (opt) {
 		case 'q': c->queuedir = optarg; break;
@@ -51,11 +51,12 @@ static void parse(struct runner_cfg *c, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		c->deflen = runargv_template(c->deftmpl, sizeof c->deftmpl, argv + optind,
-					     argc - optind);
+		c->deflen =
+		    runargv_template(c->deftmpl, sizeof c->deftmpl, argv + optind, argc - optind);
 		if (c->deflen == 0) {
 			fputs("etrnd-runner: the default command must be an absolute path, with "
-			      "printable words and only %n %r %c %% escapes\n", stderr);
+			      "printable words and only %n %r %c %% escapes\n",
+			      stderr);
 			exit(100);
 		}
 	}

@@ -28,8 +28,8 @@ struct options {
 static void usage(void)
 {
 	static const char msg[] =
-		"usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
-		"             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n";
+	    "usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
+	    "             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n";
 	fputs(msg, stderr);
 	exit(EXIT_USAGE);
 }
@@ -48,8 +48,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
 	int c;
 
-	*o = (struct options){"/etc/etrnd/etrn.cdb", "/var/spool/etrnd", NULL, NULL,
-			      SMTP_IDLE_TIMEOUT, SMTP_SESSION_DEADLINE, -1};
+	*o = (struct options){"/etc/etrnd/etrn.cdb", "/var/spool/etrnd",    NULL, NULL,
+			      SMTP_IDLE_TIMEOUT,     SMTP_SESSION_DEADLINE, -1};
 	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:")) != -1) {
 		switch (c) {
 		case 'd': o->cdb = optarg; break;

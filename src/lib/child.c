@@ -10,8 +10,8 @@
 
 #include "fsutil.h"
 
-static void exec_child(char *const argv[], const char *node, const char *rule,
-		       const char *client, int out)
+static void exec_child(char *const argv[], const char *node, const char *rule, const char *client,
+		       int out)
 {
 	sigset_t none;
 	static const int sigs[] = {SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT};
@@ -36,8 +36,8 @@ static void exec_child(char *const argv[], const char *node, const char *rule,
 	_exit(127);
 }
 
-pid_t child_spawn(char *const argv[], const char *node, const char *rule,
-		  const char *client, int *outfd)
+pid_t child_spawn(char *const argv[], const char *node, const char *rule, const char *client,
+		  int *outfd)
 {
 	int p[2];
 

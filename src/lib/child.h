@@ -8,8 +8,8 @@
  * a new process group, stdin from /dev/null, stdout and stderr into a pipe
  * whose non-blocking read end goes to *outfd, with ETRN_NODE, ETRN_RULE and
  * ETRN_CLIENT set. Returns the pid, or -1. */
-pid_t child_spawn(char *const argv[], const char *node, const char *rule,
-		  const char *client, int *outfd);
+pid_t child_spawn(char *const argv[], const char *node, const char *rule, const char *client,
+		  int *outfd);
 /* Signals the child's whole process group. */
 void child_signal(pid_t pid, int sig);
 

@@ -226,8 +226,7 @@ static int finish(struct job *j, int fd, const char *tmp, const char *cdb_path)
 	return COMPILE_OK;
 }
 
-int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs,
-		  unsigned long *nrules)
+int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs, unsigned long *nrules)
 {
 	char tmp[4096];
 	struct job j = {.rules_path = rules_path, .errs = errs};

@@ -12,7 +12,6 @@
 /* Compiles rules_path into cdb_path. Every error goes to errs as
  * "FILE:LINE: reason"; on any error nothing is written. *nrules gets the
  * number of rules compiled. */
-int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs,
-		  unsigned long *nrules);
+int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs, unsigned long *nrules);
 
 #endif

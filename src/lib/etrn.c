@@ -23,8 +23,8 @@ void etrn_ctx_init(struct etrn_ctx *c, const char *cdb_path, const char *queuedi
 	size_t i;
 	for (i = 0; host[i] && i < sizeof c->uniq_host - 1; i++) {
 		char ch = host[i];
-		int ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-			 ch == '-';
+		int ok =
+		    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
 		c->uniq_host[i] = ok ? ch : '_';
 	}
 	c->uniq_host[i] = '\0';
@@ -55,8 +55,7 @@ static int write_trigger(struct etrn_ctx *c, const struct node *n, const char *r
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	struct trigger t = {n->name, rule, c->client_text, (long long)now.tv_sec,
-			    (long)getpid()};
+	struct trigger t = {n->name, rule, c->client_text, (long long)now.tv_sec, (long)getpid()};
 	snprintf(uniq, sizeof uniq, "%lld.%09ldP%ldQ%u.%s", (long long)now.tv_sec,
 		 (long)now.tv_nsec, t.pid, ++c->seq, c->uniq_host);
 	int rc = trigger_write(c->queuedir, uniq, &t);
@@ -69,8 +68,7 @@ static int write_trigger(struct etrn_ctx *c, const struct node *n, const char *r
 }
 
 /* Sets code and count from the spool; returns 1 when a trigger is due. */
-static int count_spool(const struct rule *r, struct etrn_result *res, const char **why,
-		       int *err)
+static int count_spool(const struct rule *r, struct etrn_result *res, const char **why, int *err)
 {
 	if (!r->spool[0]) {
 		res->code = 250;

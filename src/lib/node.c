@@ -8,8 +8,8 @@
 
 static int is_ldh(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
 }
 
 static char fold(unsigned char c)
@@ -71,8 +71,8 @@ static int parse_queue(struct node *n, const char *s, size_t len)
 	n->name[0] = '#';
 	for (size_t i = 0; i < len; i++) {
 		char c = fold((unsigned char)s[i]);
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
 			return -1;
 		n->name[i + 1] = c;
 	}
@@ -103,8 +103,7 @@ static int parse_literal(struct node *n, const char *s, size_t len)
 	in[len] = '\0';
 	if (inet_pton(af, in, addr) != 1 || !inet_ntop(af, addr, text, sizeof text))
 		return -1;
-	int w = snprintf(n->name, sizeof n->name, "[%s%s]",
-			 af == AF_INET6 ? "ipv6:" : "", text);
+	int w = snprintf(n->name, sizeof n->name, "[%s%s]", af == AF_INET6 ? "ipv6:" : "", text);
 	if (w < 0 || (size_t)w >= sizeof n->name)
 		return -1;
 	n->len = (size_t)w;
@@ -120,10 +119,8 @@ int node_parse(struct node *n, const char *s, size_t len, int flags)
 	if (len == 0)
 		return -1;
 	switch (s[0]) {
-	case '#':
-		return parse_queue(n, s + 1, len - 1);
-	case '[':
-		return parse_literal(n, s, len);
+	case '#': return parse_queue(n, s + 1, len - 1);
+	case '[': return parse_literal(n, s, len);
 	case '@':
 		if (flags & NODE_RULEKEY)
 			min_labels = 1;

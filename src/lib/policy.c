@@ -70,8 +70,7 @@ static int find(struct policy *p, const char *key, size_t len, struct rule *r)
 	return 1;
 }
 
-static int try_key(struct policy *p, char *key, const char *s, size_t len, int at,
-		   struct rule *r)
+static int try_key(struct policy *p, char *key, const char *s, size_t len, int at, struct rule *r)
 {
 	size_t n = 0;
 	if (at)

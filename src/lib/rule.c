@@ -154,23 +154,16 @@ static int decode_u32(long *out, const unsigned char *d, size_t len, long min, l
 static int decode_field(struct rule *r, int tag, const unsigned char *d, size_t len)
 {
 	switch (tag) {
-	case 'A':
-		return decode_allow(r, d, len);
-	case 'D':
-		r->has_deny = 1;
-		return decode_string(r->deny, RULE_DENY_MAX, d, len);
+	case 'A': return decode_allow(r, d, len);
+	case 'D': r->has_deny = 1; return decode_string(r->deny, RULE_DENY_MAX, d, len);
 	case 'S':
 		if (decode_string(r->spool, RULE_PATH_MAX, d, len) < 0)
 			return -1;
 		return r->spool[0] == '/' ? 0 : -1;
-	case 'R':
-		return decode_run(r, d, len);
-	case 'I':
-		return decode_u32(&r->interval, d, len, 0, RULE_INTERVAL_MAX);
-	case 'T':
-		return decode_u32(&r->timeout, d, len, 1, RULE_TIMEOUT_MAX);
-	default:
-		return -1;
+	case 'R': return decode_run(r, d, len);
+	case 'I': return decode_u32(&r->interval, d, len, 0, RULE_INTERVAL_MAX);
+	case 'T': return decode_u32(&r->timeout, d, len, 1, RULE_TIMEOUT_MAX);
+	default: return -1;
 	}
 }
 

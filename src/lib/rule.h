@@ -24,8 +24,8 @@
 
 #define RULE_FORMAT 1
 /* Version byte plus every field at its largest. */
-#define RULE_VALUE_MAX (1 + 6 * 3 + RULE_ALLOW_MAX * 18 + RULE_DENY_MAX + \
-			RULE_PATH_MAX + RULE_RUN_MAX + 8)
+#define RULE_VALUE_MAX \
+	(1 + 6 * 3 + RULE_ALLOW_MAX * 18 + RULE_DENY_MAX + RULE_PATH_MAX + RULE_RUN_MAX + 8)
 
 struct rule {
 	int has_deny;
@@ -47,7 +47,7 @@ size_t rule_encode(const struct rule *r, unsigned char *out);
 int rule_decode(struct rule *r, const unsigned char *v, size_t len);
 
 /* Helpers shared by the parser and the decoder. */
-int rule_text_ok(const char *s, size_t len); /* printable ASCII, space allowed */
+int rule_text_ok(const char *s, size_t len);    /* printable ASCII, space allowed */
 int rule_run_arg_ok(const char *s, size_t len); /* printable, %n %r %c %% only */
 
 #endif

@@ -131,8 +131,10 @@ static int parse_run(struct cursor *c, struct rule *r, const char *v, size_t len
 			}
 		}
 		if (!rule_run_arg_ok(r->run + start, n - start))
-			return fail(c, "run: argument %zu is empty, not printable, or has a %% "
-				       "other than %%n %%r %%c %%%%", r->nrun + 1);
+			return fail(c,
+				    "run: argument %zu is empty, not printable, or has a %% "
+				    "other than %%n %%r %%c %%%%",
+				    r->nrun + 1);
 		r->run[n++] = '\0';
 		r->nrun++;
 	}
@@ -144,8 +146,8 @@ static int parse_run(struct cursor *c, struct rule *r, const char *v, size_t len
 	return 0;
 }
 
-static int parse_number(struct cursor *c, const char *name, const char *v, size_t len,
-			long min, long max, long *out)
+static int parse_number(struct cursor *c, const char *name, const char *v, size_t len, long min,
+			long max, long *out)
 {
 	long n = 0;
 
@@ -162,8 +164,8 @@ static int parse_number(struct cursor *c, const char *name, const char *v, size_
 	return 0;
 }
 
-static int parse_text(struct cursor *c, const char *name, char *out, size_t max,
-		      const char *v, size_t len)
+static int parse_text(struct cursor *c, const char *name, char *out, size_t max, const char *v,
+		      size_t len)
 {
 	if (len == 0)
 		return fail(c, "%s: empty value", name);
@@ -176,8 +178,7 @@ static int parse_text(struct cursor *c, const char *name, char *out, size_t max,
 	return 0;
 }
 
-static int set_attr(struct cursor *c, struct rule *r, const char *name, const char *v,
-		    size_t len)
+static int set_attr(struct cursor *c, struct rule *r, const char *name, const char *v, size_t len)
 {
 	if (strcmp(name, "allow") == 0)
 		return parse_allow(c, r, v, len);
@@ -201,13 +202,11 @@ static int set_attr(struct cursor *c, struct rule *r, const char *name, const ch
 
 static int parse_attr(struct cursor *c, struct rule *r, unsigned *seen)
 {
-	static const char *const names[] = {"allow", "deny", "spool", "run", "interval",
-					    "timeout"};
+	static const char *const names[] = {"allow", "deny", "spool", "run", "interval", "timeout"};
 	char name[16], value[RULE_RUN_MAX];
 	size_t n = 0;
 
-	while (c->pos < c->len && c->s[c->pos] >= 'a' && c->s[c->pos] <= 'z' &&
-	       n + 1 < sizeof name)
+	while (c->pos < c->len && c->s[c->pos] >= 'a' && c->s[c->pos] <= 'z' && n + 1 < sizeof name)
 		name[n++] = c->s[c->pos++];
 	name[n] = '\0';
 	if (n == 0 || c->pos >= c->len || c->s[c->pos] != '=')
@@ -226,8 +225,8 @@ static int parse_attr(struct cursor *c, struct rule *r, unsigned *seen)
 	return set_attr(c, r, name, value, (size_t)vlen);
 }
 
-int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r,
-		     char *err, size_t errsize)
+int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r, char *err,
+		     size_t errsize)
 {
 	struct cursor c = {line, len, 0, err, errsize};
 	unsigned seen = 0;
@@ -240,9 +239,10 @@ int rules_parse_line(const char *line, size_t len, struct node *key, struct rule
 		return 0;
 	size_t e = word_end(&c);
 	if (node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0)
-		return fail(&c, "'%.*s' is not a valid key (host, @domain, #queue or "
-				"[address])", (int)(e - c.pos > 80 ? 80 : e - c.pos),
-			    line + c.pos);
+		return fail(&c,
+			    "'%.*s' is not a valid key (host, @domain, #queue or "
+			    "[address])",
+			    (int)(e - c.pos > 80 ? 80 : e - c.pos), line + c.pos);
 	c.pos = e;
 	for (;;) {
 		skip_blanks(&c);

@@ -12,7 +12,7 @@
 /* Parses one line (without its newline).
  * Returns 1 and fills key and r for a rule, 0 for a blank or comment line,
  * -1 with a reason in err for an error. */
-int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r,
-		     char *err, size_t errsize);
+int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r, char *err,
+		     size_t errsize);
 
 #endif

@@ -28,8 +28,11 @@ int runargv_expand(struct runargv *a, const char *tmpl, size_t len, const char *
 			const char *sub = NULL;
 			if (tmpl[i] == '%' && i + 1 < len) {
 				char c = tmpl[i + 1];
-				sub = c == 'n' ? node : c == 'r' ? rule : c == 'c' ? client
-							     : c == '%' ? "%" : NULL;
+				sub = c == 'n'   ? node
+				      : c == 'r' ? rule
+				      : c == 'c' ? client
+				      : c == '%' ? "%"
+						 : NULL;
 			}
 			if (sub) {
 				i++;

@@ -406,8 +406,9 @@ static void schedule(struct runner *r)
 {
 	long long now = netio_now_ms();
 
-	if (r->cfg.once ? r->pending == NULL
-			: r->scan_needed || now >= r->next_scan_ms || (r->wake_ms && now >= r->wake_ms))
+	if (r->cfg.once
+		? r->pending == NULL
+		: r->scan_needed || now >= r->next_scan_ms || (r->wake_ms && now >= r->wake_ms))
 		rescan(r); /* -1 scans once: a flood cannot keep a cron pass alive */
 	retries(r, now);
 	while (r->ipending < r->npending && r->running < r->cfg.jobs)

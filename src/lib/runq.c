@@ -73,8 +73,8 @@ int runq_open(struct runq *q, const char *dir, char *err, size_t errsize)
 
 void runq_close(struct runq *q)
 {
-	int *fds[] = {&q->qfd, &q->newfd, &q->curfd, &q->badfd, &q->lastfd, &q->fifo_rd,
-		      &q->fifo_wr};
+	int *fds[] = {&q->qfd,    &q->newfd,   &q->curfd,  &q->badfd,
+		      &q->lastfd, &q->fifo_rd, &q->fifo_wr};
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);

@@ -52,8 +52,8 @@ static int make_ruleset(int abi, uint64_t fs)
 
 int sandbox_queue(const char *queuedir, const char **why)
 {
-	int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
-			       LANDLOCK_CREATE_RULESET_VERSION);
+	int abi =
+	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 1) {
 		*why = "Landlock is not available in this kernel";
 		return 0;

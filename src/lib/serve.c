@@ -16,8 +16,7 @@ void serve(struct session *s, struct netio *n, struct outbuf *o)
 		else if (ev == NETIO_IDLE || ev == NETIO_DEADLINE) {
 			session_timeout(s, ev == NETIO_IDLE ? "timeout" : "deadline");
 			netio_grace(n); /* time to send the 421, no more */
-		}
-		else {
+		} else {
 			s->closed = 1;
 			s->end = ev == NETIO_EOF ? "eof" : "io-error";
 		}

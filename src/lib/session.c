@@ -72,25 +72,15 @@ static void cmd_helo4(struct session *s, const char *arg, size_t len)
 static void etrn_reply(struct session *s, const struct node *n, const struct etrn_result *r)
 {
 	switch (r->code) {
-	case 250:
-		reply(s, "250 2.0.0 OK, queuing for node %s started", n->name);
-		break;
-	case 251:
-		reply(s, "251 2.0.0 OK, no messages waiting for node %s", n->name);
-		break;
-	case 252:
-		reply(s, "252 2.0.0 OK, pending messages for node %s started", n->name);
-		break;
+	case 250: reply(s, "250 2.0.0 OK, queuing for node %s started", n->name); break;
+	case 251: reply(s, "251 2.0.0 OK, no messages waiting for node %s", n->name); break;
+	case 252: reply(s, "252 2.0.0 OK, pending messages for node %s started", n->name); break;
 	case 253:
 		reply(s, "253 2.0.0 OK, %lu pending messages for node %s started", r->count,
 		      n->name);
 		break;
-	case 459:
-		reply(s, "459 4.7.1 Node %s not allowed: %s", n->name, r->reason);
-		break;
-	default:
-		reply(s, "458 4.3.0 Unable to queue messages for node %s", n->name);
-		break;
+	case 459: reply(s, "459 4.7.1 Node %s not allowed: %s", n->name, r->reason); break;
+	default: reply(s, "458 4.3.0 Unable to queue messages for node %s", n->name); break;
 	}
 }
 
@@ -159,29 +149,30 @@ static const struct command {
 	const char *verb;
 	void (*fn)(struct session *s, const char *arg, size_t len);
 } commands[] = {
-	{"ETRN", cmd_etrn},
-	{"EHLO", cmd_ehlo},
-	{"HELO", cmd_helo4},
-	{"NOOP", cmd_ok},
-	{"RSET", cmd_ok},
-	{"QUIT", cmd_quit},
-	{"HELP", cmd_help},
-	{"VRFY", cmd_not_implemented},
-	{"EXPN", cmd_not_implemented},
-	{"TURN", cmd_not_implemented},
-	{"ATRN", cmd_not_implemented},
-	{"STARTTLS", cmd_not_implemented},
-	{"AUTH", cmd_not_implemented},
-	{"MAIL", cmd_mail},
-	{"RCPT", cmd_sequence},
-	{"DATA", cmd_sequence},
-	{"BDAT", cmd_sequence},
+    {"ETRN", cmd_etrn},
+    {"EHLO", cmd_ehlo},
+    {"HELO", cmd_helo4},
+    {"NOOP", cmd_ok},
+    {"RSET", cmd_ok},
+    {"QUIT", cmd_quit},
+    {"HELP", cmd_help},
+    {"VRFY", cmd_not_implemented},
+    {"EXPN", cmd_not_implemented},
+    {"TURN", cmd_not_implemented},
+    {"ATRN", cmd_not_implemented},
+    {"STARTTLS", cmd_not_implemented},
+    {"AUTH", cmd_not_implemented},
+    {"MAIL", cmd_mail},
+    {"RCPT", cmd_sequence},
+    {"DATA", cmd_sequence},
+    {"BDAT", cmd_sequence},
 };
 
 static const struct command *lookup(const char *verb, size_t len)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strlen(commands[i].verb) == len && strncasecmp(commands[i].verb, verb, len) == 0)
+		if (strlen(commands[i].verb) == len &&
+		    strncasecmp(commands[i].verb, verb, len) == 0)
 			return &commands[i];
 	return NULL;
 }
@@ -191,8 +182,7 @@ static int blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-void session_init(struct session *s, const char *host, etrn_fn etrn, void *ctx,
-		  struct outbuf *out)
+void session_init(struct session *s, const char *host, etrn_fn etrn, void *ctx, struct outbuf *out)
 {
 	memset(s, 0, sizeof *s);
 	s->host = host;

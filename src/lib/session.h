@@ -13,8 +13,8 @@
 #include "outbuf.h"
 
 struct etrn_result {
-	int code;            /* 250, 251, 252, 253, 458 or 459 */
-	unsigned long count; /* 253: messages waiting */
+	int code;                       /* 250, 251, 252, 253, 458 or 459 */
+	unsigned long count;            /* 253: messages waiting */
 	char reason[RULE_DENY_MAX + 1]; /* 459: printable ASCII */
 };
 
@@ -31,8 +31,7 @@ struct session {
 	char helo[64];   /* the client's HELO/EHLO name, for the log only */
 };
 
-void session_init(struct session *s, const char *host, etrn_fn etrn, void *ctx,
-		  struct outbuf *out);
+void session_init(struct session *s, const char *host, etrn_fn etrn, void *ctx, struct outbuf *out);
 void session_greet(struct session *s);
 /* One command line. Returns 1 when the session is over, else 0. */
 int session_line(struct session *s, const char *line, size_t len);

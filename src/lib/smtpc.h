@@ -19,10 +19,10 @@ struct smtpc {
 };
 
 struct reply {
-	int code;                    /* 200-599, or 0 on failure */
-	size_t len;                  /* of text */
-	char text[SMTPC_REPLY_MAX];  /* lines without codes, '\n'-separated */
-	int has_etrn;                /* an EHLO reply listed ETRN */
+	int code;                   /* 200-599, or 0 on failure */
+	size_t len;                 /* of text */
+	char text[SMTPC_REPLY_MAX]; /* lines without codes, '\n'-separated */
+	int has_etrn;               /* an EHLO reply listed ETRN */
 };
 
 void smtpc_init(struct smtpc *c, int fd, long timeout_s);

@@ -24,7 +24,7 @@ legacy.example.com  deny="ETRN retired for this node"
 RULES
 "$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
 PORT=$(free_port)
-spawn tcpserver -q -R -H 127.0.0.1 "$PORT" "$BIN/etrnd" -n mx.test -d "$T/etrn.cdb" \
+spawn tcpserver -q -R -H -l mx.test 127.0.0.1 "$PORT" "$BIN/etrnd" -n mx.test -d "$T/etrn.cdb" \
 	-q "$T/queue" -l stderr 2>>"$T/etrnd.log"
 wait_port "$PORT" || fail "tcpserver did not start"
 
@@ -54,7 +54,7 @@ say "etrn: 253/250/251 exit 0, 458/459 exit 1, -v dialogue, invalid node 100"
 
 if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
 	PORT6=$(free_port)
-	spawn tcpserver -q -R -H ::1 "$PORT6" "$BIN/etrnd" -n mx.test -d "$T/etrn.cdb" \
+	spawn tcpserver -q -R -H -l mx.test ::1 "$PORT6" "$BIN/etrnd" -n mx.test -d "$T/etrn.cdb" \
 		-q "$T/queue" -l stderr 2>>"$T/etrnd.log"
 	wait_until 10 bash -c "exec 3<>/dev/tcp/::1/$PORT6" 2>/dev/null || fail "tcpserver ::1"
 	out=$("$BIN/etrn" -p "$PORT6" ::1 client.example.net) || fail "etrn over ::1: $out"
@@ -69,7 +69,7 @@ set +e
 set -e
 [ $rc -eq 111 ] || fail "etrn: exit $rc for a refused connection (want 111)"
 SILENT=$(free_port)
-spawn tcpserver -q -H 127.0.0.1 "$SILENT" sleep 20
+spawn tcpserver -q -H -l mx.test 127.0.0.1 "$SILENT" sleep 20
 wait_port "$SILENT" || fail "silent server"
 start=$(date +%s)
 set +e

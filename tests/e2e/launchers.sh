@@ -112,7 +112,7 @@ say "daemontools: tcpserver and etrnd lines in multilog's main/current"
 # so a second database that denies 127.0.0.1 shows the rules are applied.
 PORT=$(free_port)
 printf '127.0.0.1:deny\n:allow\n' | tcprules "$T/deny.cdb" "$T/deny.tmp"
-spawn tcpserver -q -R -x "$T/deny.cdb" 127.0.0.1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" -q "$T/queue"
+spawn tcpserver -q -R -H -l mx.test -x "$T/deny.cdb" 127.0.0.1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" -q "$T/queue"
 wait_port "$PORT" || true
 out=$(exec 3<>"/dev/tcp/127.0.0.1/$PORT" && timeout 5 cat <&3 || true)
 [ -z "$out" ] || fail "tcprules deny: etrnd answered: $out"
@@ -122,7 +122,7 @@ say "tcpserver: a tcprules deny closes the connection before etrnd runs"
 if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
 	PORT=$(free_port)
 	printf '::1:allow\n:deny\n' | tcprules "$T/tcp6.cdb" "$T/tcp6.tmp"
-	spawn tcpserver -q -R -x "$T/tcp6.cdb" ::1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" \
+	spawn tcpserver -q -R -H -l mx.test -x "$T/tcp6.cdb" ::1 "$PORT" "$BIN/etrnd" -d "$T/etrn.cdb" \
 		-q "$T/queue" -l stderr
 	wait_until 10 bash -c "exec 3<>/dev/tcp/::1/$PORT" 2>/dev/null || fail "tcpserver ::1"
 	check tcpserver-ipv6 "$PORT" ::1

@@ -102,7 +102,7 @@ cat > "$T/etrn.rules" <<RULES
 hold.example  allow=127.0.0.1  run="/usr/sbin/postqueue -c $T/conf -s %n"
 RULES
 "$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
-spawn /usr/bin/tcpserver -q -R -H 127.0.0.1 "$ETRN_PORT" \
+spawn /usr/bin/tcpserver -q -R -H -l mx.test 127.0.0.1 "$ETRN_PORT" \
 	"$BIN/etrnd" -n etrn.etrnd-test.invalid -d "$T/etrn.cdb" -q "$T/etrnq" -l stderr
 wait_port "$ETRN_PORT" || fail "tcpserver did not start"
 replies=$(smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN hold.example" "QUIT")

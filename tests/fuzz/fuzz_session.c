@@ -10,7 +10,8 @@
 #include "node.h"
 #include "session.h"
 
-static const int codes[] = {214, 220, 221, 250, 251, 252, 253, 421, 458, 459, 500, 501, 502, 503, 550};
+static const int codes[] = {214, 220, 221, 250, 251, 252, 253, 421,
+			    458, 459, 500, 501, 502, 503, 550};
 
 static void check_line(const char *s, size_t len)
 {

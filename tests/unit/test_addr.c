@@ -5,15 +5,14 @@
 
 #include "addr.h"
 
-static struct addr A(const char *s)
-{
+static struct addr A(const char *s) {
 	struct addr a;
 	cr_assert_eq(addr_parse(&a, s, strlen(s)), 0, "%s", s);
 	return a;
 }
 
-static struct cidr C(const char *s)
-{
+static struct cidr
+C(const char *s) {
 	struct cidr c;
 	cr_assert_eq(cidr_parse(&c, s, strlen(s)), 0, "%s", s);
 	return c;
@@ -47,9 +46,9 @@ Test(addr, v6_and_mapped)
 
 Test(addr, bad_cidrs)
 {
-	static const char *const bad[] = {"", "/24", "192.0.2.0/", "192.0.2.0/33",
-					  "192.0.2.0/024", "2001:db8::/129", "x", "192.0.2/24",
-					  "192.0.2.0/2a", "1.2.3.4/-1"};
+	static const char *const bad[] = {
+	    "",  "/24",        "192.0.2.0/",   "192.0.2.0/33", "192.0.2.0/024", "2001:db8::/129",
+	    "x", "192.0.2/24", "192.0.2.0/2a", "1.2.3.4/-1"};
 	struct cidr c;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(cidr_parse(&c, bad[i], strlen(bad[i])), -1, "%s", bad[i]);

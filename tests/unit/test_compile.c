@@ -10,15 +10,14 @@
 #include "policy.h"
 #include "testutil.h"
 
-static const char *rules =
-	"# sample\n"
-	"client.example.net allow=192.0.2.0/24\n"
-	"@example.net run=\"/bin/true %n\"\n"
-	"@net deny=\"whole TLD\"\n"
-	"@b.example.org\n"
-	"#dialup\n"
-	"[192.0.2.1]\n"
-	"[IPv6:2001:db8::1]\n";
+static const char *rules = "# sample\n"
+			   "client.example.net allow=192.0.2.0/24\n"
+			   "@example.net run=\"/bin/true %n\"\n"
+			   "@net deny=\"whole TLD\"\n"
+			   "@b.example.org\n"
+			   "#dialup\n"
+			   "[192.0.2.1]\n"
+			   "[IPv6:2001:db8::1]\n";
 
 static int compile(const char *dir, const char *text, const char *cdb, char **errs)
 {

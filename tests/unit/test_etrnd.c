@@ -22,12 +22,11 @@
 static char *dir;
 static const char *cdb, *queue;
 
-static const char *rules =
-	"client.example.net\n"
-	"local.example.net allow=127.0.0.0/8\n"
-	"far.example.net allow=192.0.2.0/24\n"
-	"v6.example.net allow=::1\n"
-	"@example.org\n";
+static const char *rules = "client.example.net\n"
+			   "local.example.net allow=127.0.0.0/8\n"
+			   "far.example.net allow=192.0.2.0/24\n"
+			   "v6.example.net allow=::1\n"
+			   "@example.org\n";
 
 static void setup(void)
 {
@@ -103,8 +102,8 @@ static char *slurp(int fd, int seconds)
 
 static struct tu_run session(const char *input, size_t len, const char *const *extra)
 {
-	const char *argv[32] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l",
-				"stderr"};
+	const char *argv[32] = {"etrnd", "-n",  "mx.example", "-d",    cdb,
+				"-q",    queue, "-l",         "stderr"};
 	int n = 9;
 	for (int i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
@@ -242,7 +241,8 @@ Test(etrnd, idle_timeout)
 	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
 	close(sv[1]), close(errp[1]);
 	char *got = slurp(sv[0], 8);
-	cr_assert_str_eq(got, "220 mx.example ESMTP\r\n421 4.4.2 mx.example Error: timeout exceeded\r\n");
+	cr_assert_str_eq(
+	    got, "220 mx.example ESMTP\r\n421 4.4.2 mx.example Error: timeout exceeded\r\n");
 	cr_assert_eq(reap(pid, 5), 0);
 	char *log = slurp(errp[0], 1);
 	cr_assert(strstr(log, "why=timeout"), "%s", log);
@@ -380,19 +380,21 @@ Test(etrnd, log_lines)
 	snprintf(want, sizeof want, "etrnd[");
 	cr_assert(strstr(r.err, want));
 	cr_assert(strstr(r.err, "]: etrn client=192.0.2.7 node=client.example.net "
-				"rule=client.example.net code=250\n"), "%s", r.err);
+				"rule=client.example.net code=250\n"),
+		  "%s", r.err);
 	cr_assert(strstr(r.err, "]: etrn client=192.0.2.7 node=local.example.net "
 				"rule=local.example.net code=459 reason=client-not-allowed\n"),
 		  "%s", r.err);
 	cr_assert(strstr(r.err, "]: end client=192.0.2.7 helo=c.example commands=4 etrn=2 "
-				"errors=0 seconds=0 why=quit\n"), "%s", r.err);
+				"errors=0 seconds=0 why=quit\n"),
+		  "%s", r.err);
 	tu_run_free(&r);
 }
 
 Test(etrnd, usage_errors_exit_100)
 {
-	static const char *const bad[][3] = {{"-x", NULL}, {"-t", "abc"}, {"-t", "0"},
-					     {"-l", "file"}, {"extra", NULL}};
+	static const char *const bad[][3] = {
+	    {"-x", NULL}, {"-t", "abc"}, {"-t", "0"}, {"-l", "file"}, {"extra", NULL}};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tu_run r = session("", 0, bad[i]);
 		cr_expect_eq(r.status, 100, "%s", bad[i][0]);
@@ -473,8 +475,8 @@ Test(etrnd, tcp_peer_address_reaches_the_acl)
 Test(etrnd, client_address_from_the_environment)
 {
 	const char *s = "ETRN far.example.net\r\nETRN client.example.net\r\nQUIT\r\n";
-	const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l", "stderr",
-			      NULL};
+	const char *argv[] = {"etrnd", "-n",  "mx.example", "-d",     cdb,
+			      "-q",    queue, "-l",         "stderr", NULL};
 	const char *env1[] = {"REMOTE_ADDR=192.0.2.9", NULL};
 	struct tu_run r = tu_exec(dir, argv, s, strlen(s), env1);
 	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node far.example.net"), "%s", r.out);
@@ -513,8 +515,8 @@ static char *limited(const char *script, int resource, rlim_t value)
 	if (pid == 0) {
 		struct rlimit rl = {value, value};
 		setrlimit(resource, &rl);
-		const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l",
-				      "stderr", NULL};
+		const char *argv[] = {"etrnd", "-n",  "mx.example", "-d",     cdb,
+				      "-q",    queue, "-l",         "stderr", NULL};
 		int nul = open("/dev/null", O_WRONLY);
 		dup2(in[0], 0), dup2(out[1], 1), dup2(nul, 2);
 		putenv("TCPREMOTEIP=192.0.2.7");
@@ -562,9 +564,11 @@ Test(etrnd, unreadable_spool_is_250_with_a_log_line)
 	cr_assert_eq(tu_rules(dir, "held.example spool=/nonexistent/spool\n", cdb), 0);
 	const char *s = "ETRN held.example\r\nQUIT\r\n";
 	struct tu_run r = session(s, strlen(s), NULL);
-	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node held.example started"), "%s", r.out);
-	cr_assert(strstr(r.err, "code=250 reason=spool-unreadable error=\"No such file or directory\""),
-		  "%s", r.err);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node held.example started"), "%s",
+		  r.out);
+	cr_assert(
+	    strstr(r.err, "code=250 reason=spool-unreadable error=\"No such file or directory\""),
+	    "%s", r.err);
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 1);
 	tu_run_free(&r);
 }

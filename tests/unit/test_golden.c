@@ -113,8 +113,8 @@ static void golden(const char *name)
 	size_t inlen;
 	char *in = tu_read(file, &inlen);
 	cr_assert(in, "%s", file);
-	const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", q, "-l", "stderr",
-			      NULL};
+	const char *argv[] = {"etrnd", "-n", "mx.example", "-d",     cdb,
+			      "-q",    q,    "-l",         "stderr", NULL};
 	const char *env[] = {"TCPREMOTEIP=192.0.2.7", NULL};
 	struct tu_run r = tu_exec(d, argv, in, inlen, env);
 	cr_assert_eq(r.status, 0, "%s: exit %d\n%s", name, r.status, r.err);
@@ -131,9 +131,27 @@ static void golden(const char *name)
 	tu_rmtree(d);
 }
 
-Test(golden, rfc1985_section7) { golden("rfc1985"); }
-Test(golden, basic_commands) { golden("basic"); }
-Test(golden, refused_commands_and_error_limit) { golden("refused"); }
-Test(golden, node_syntax) { golden("nodes"); }
-Test(golden, policy_and_spools) { golden("policy"); }
-Test(golden, eof_without_quit) { golden("eof"); }
+Test(golden, rfc1985_section7)
+{
+	golden("rfc1985");
+}
+Test(golden, basic_commands)
+{
+	golden("basic");
+}
+Test(golden, refused_commands_and_error_limit)
+{
+	golden("refused");
+}
+Test(golden, node_syntax)
+{
+	golden("nodes");
+}
+Test(golden, policy_and_spools)
+{
+	golden("policy");
+}
+Test(golden, eof_without_quit)
+{
+	golden("eof");
+}

@@ -34,7 +34,9 @@ Test(rules, full_rule)
 	struct rule r;
 	cr_assert_eq(line("Client.Example.NET allow=192.0.2.0/24,2001:db8::/48 "
 			  "spool=/var/spool/hold/client run=\"/usr/bin/x -a '%n b' %%\" "
-			  "interval=60 timeout=300", &k, &r), 1, "%s", err);
+			  "interval=60 timeout=300",
+			  &k, &r),
+		     1, "%s", err);
 	cr_assert_str_eq(k.name, "client.example.net");
 	cr_assert_eq(r.nallow, 2);
 	cr_assert_eq(r.allow[1].family, AF_INET6);
@@ -51,8 +53,8 @@ Test(rules, deny_with_quotes)
 {
 	struct node k;
 	struct rule r;
-	cr_assert_eq(line("legacy.example.com deny=\"ETRN \\\"retired\\\" here\"", &k, &r), 1,
-		     "%s", err);
+	cr_assert_eq(line("legacy.example.com deny=\"ETRN \\\"retired\\\" here\"", &k, &r), 1, "%s",
+		     err);
 	cr_assert_str_eq(r.deny, "ETRN \"retired\" here");
 	cr_assert_eq(line("@example.org deny=gone", &k, &r), 1);
 	cr_assert_str_eq(k.name, "@example.org");
@@ -63,25 +65,25 @@ Test(rules, errors_have_reasons)
 	static const struct {
 		const char *line, *reason;
 	} cases[] = {
-		{"localname", "not a valid key"},
-		{"exa_mple.com", "not a valid key"},
-		{"a.example allow=192.0.2.1/24", "bits set beyond"},
-		{"a.example allow=300.1.1.1", "not an address"},
-		{"a.example allow=", "not an address"},
-		{"a.example bogus=1", "unknown attribute"},
-		{"a.example allow=192.0.2.1 allow=192.0.2.2", "given twice"},
-		{"a.example deny=\"x", "unterminated"},
-		{"a.example deny=\"x\"y", "blank expected"},
-		{"a.example deny=x spool=/s", "cannot be combined"},
-		{"a.example spool=relative", "absolute path"},
-		{"a.example run=sendmail", "absolute path"},
-		{"a.example run=\"/bin/x %z\"", "%n %r %c"},
-		{"a.example run=\"/bin/x 'open\"", "unterminated single quote"},
-		{"a.example interval=-1", "not a number"},
-		{"a.example timeout=0", "between 1 and"},
-		{"a.example interval=9999999", "between 0 and"},
-		{"a.example novalue", "expected name=value"},
-		{"a.example deny=\"\"", "empty value"},
+	    {"localname", "not a valid key"},
+	    {"exa_mple.com", "not a valid key"},
+	    {"a.example allow=192.0.2.1/24", "bits set beyond"},
+	    {"a.example allow=300.1.1.1", "not an address"},
+	    {"a.example allow=", "not an address"},
+	    {"a.example bogus=1", "unknown attribute"},
+	    {"a.example allow=192.0.2.1 allow=192.0.2.2", "given twice"},
+	    {"a.example deny=\"x", "unterminated"},
+	    {"a.example deny=\"x\"y", "blank expected"},
+	    {"a.example deny=x spool=/s", "cannot be combined"},
+	    {"a.example spool=relative", "absolute path"},
+	    {"a.example run=sendmail", "absolute path"},
+	    {"a.example run=\"/bin/x %z\"", "%n %r %c"},
+	    {"a.example run=\"/bin/x 'open\"", "unterminated single quote"},
+	    {"a.example interval=-1", "not a number"},
+	    {"a.example timeout=0", "between 1 and"},
+	    {"a.example interval=9999999", "between 0 and"},
+	    {"a.example novalue", "expected name=value"},
+	    {"a.example deny=\"\"", "empty value"},
 	};
 	struct node k;
 	struct rule r;
@@ -119,23 +121,25 @@ Test(rule_value, corrupt_values_are_refused)
 		const char *v;
 		size_t len;
 	} bad[] = {
-		{"", 0},                         /* empty */
-		{"\2", 1},                       /* future version */
-		{"\1X\0\0", 4},                  /* unknown tag */
-		{"\1D\0\5ab", 6},                /* length past the end */
-		{"\1D\0\2ab" "D\0\2ab", 11},     /* tag twice */
-		{"\1D\0\2a\n", 6},               /* control character */
-		{"\1S\0\1x", 5},                 /* relative spool */
-		{"\1R\0\3/ab", 6},               /* argv not NUL-terminated */
-		{"\1R\0\3ab\0", 6},              /* relative command */
-		{"\1R\0\4/a%\0", 7},             /* bad escape */
-		{"\1A\0\6\4\x21\1\2\3\4", 10},   /* prefix 33 */
-		{"\1A\0\6\4\x18\1\2\3\4", 10},   /* host bits set */
-		{"\1A\0\6\5\x08\1\2\3\4", 10},   /* family 5 */
-		{"\1I\0\3\0\0\1", 7},            /* short number */
-		{"\1T\0\4\0\0\0\0", 8},          /* timeout 0 */
-		{"\1", 2},                       /* truncated field header */
-		{"\1D\0", 3},
+	    {"", 0},          /* empty */
+	    {"\2", 1},        /* future version */
+	    {"\1X\0\0", 4},   /* unknown tag */
+	    {"\1D\0\5ab", 6}, /* length past the end */
+	    {"\1D\0\2ab"
+	     "D\0\2ab",
+	     11},                          /* tag twice */
+	    {"\1D\0\2a\n", 6},             /* control character */
+	    {"\1S\0\1x", 5},               /* relative spool */
+	    {"\1R\0\3/ab", 6},             /* argv not NUL-terminated */
+	    {"\1R\0\3ab\0", 6},            /* relative command */
+	    {"\1R\0\4/a%\0", 7},           /* bad escape */
+	    {"\1A\0\6\4\x21\1\2\3\4", 10}, /* prefix 33 */
+	    {"\1A\0\6\4\x18\1\2\3\4", 10}, /* host bits set */
+	    {"\1A\0\6\5\x08\1\2\3\4", 10}, /* family 5 */
+	    {"\1I\0\3\0\0\1", 7},          /* short number */
+	    {"\1T\0\4\0\0\0\0", 8},        /* timeout 0 */
+	    {"\1", 2},                     /* truncated field header */
+	    {"\1D\0", 3},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(rule_decode(&r, (const unsigned char *)bad[i].v, bad[i].len), -1,

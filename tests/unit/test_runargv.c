@@ -7,10 +7,12 @@
 
 Test(runargv, expands_escapes_inside_words_only)
 {
-	static const char tmpl[] = "/usr/sbin/sendmail\0-qR@%n\0%r:%c\0" "100%%\0$(rm -rf /);%n";
+	static const char tmpl[] = "/usr/sbin/sendmail\0-qR@%n\0%r:%c\0"
+				   "100%%\0$(rm -rf /);%n";
 	struct runargv a;
 	cr_assert_eq(runargv_expand(&a, tmpl, sizeof tmpl, "client.example.net", "@example.net",
-				    "192.0.2.7"), 0);
+				    "192.0.2.7"),
+		     0);
 	cr_assert_eq(a.argc, 5);
 	cr_assert_str_eq(a.argv[0], "/usr/sbin/sendmail");
 	cr_assert_str_eq(a.argv[1], "-qR@client.example.net");
@@ -42,7 +44,8 @@ Test(runargv, default_command_template)
 {
 	char out[RULE_RUN_MAX];
 	char *ok[] = {"/usr/sbin/postqueue", "-s", "%n"};
-	cr_assert_eq(runargv_template(out, sizeof out, ok, 3), sizeof "/usr/sbin/postqueue\0-s\0%n");
+	cr_assert_eq(runargv_template(out, sizeof out, ok, 3),
+		     sizeof "/usr/sbin/postqueue\0-s\0%n");
 	char *rel[] = {"postqueue", "-s"};
 	cr_assert_eq(runargv_template(out, sizeof out, rel, 2), 0);
 	char *esc[] = {"/bin/x", "%z"};
@@ -76,19 +79,19 @@ Test(trigger_file, valid_content)
 Test(trigger_file, anything_else_is_refused)
 {
 	static const char *const bad[] = {
-		"",
-		"version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\n",
-		"version=2\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-		"version=1\nnode=A.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-		"version=1\nnode=a.example;x\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-		"version=1\nnode=a.example\nrule=localname\nclient=unknown\ntime=1\npid=1\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=1.2.3\ntime=1\npid=1\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=::FFFF:1.2.3.4\ntime=1\npid=1\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=x\npid=1\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1",
-		"version=1\nnode=a.example\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\nrun=/bin/sh\n",
-		"version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n\n",
+	    "",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\n",
+	    "version=2\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=A.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example;x\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=localname\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=1.2.3\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=::FFFF:1.2.3.4\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=x\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1",
+	    "version=1\nnode=a.example\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\nrun=/bin/sh\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(parse(bad[i]), -1, "case %zu accepted", i);

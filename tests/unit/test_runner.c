@@ -16,20 +16,20 @@ static char *dir, *cdb, *queue, *record, *runlog;
 static pid_t runner = -1;
 
 static const char *rules_tmpl =
-	"a.example run=\"@H@/record %n %r %c ';' '$(touch pwned)' `x`\"\n"
-	"@b.example run=\"@H@/record %n\"\n"
-	"fail.example run=\"/usr/bin/env EXIT=1 @H@/record %n\"\n"
-	"slow.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
-	"slow2.example run=\"/usr/bin/env SLEEP=2 @H@/record %n\"\n"
-	"slow4.example run=\"/usr/bin/env SLEEP=4 @H@/record %n\"\n"
-	"p1.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
-	"p2.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
-	"p3.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
-	"stubborn.example run=\"/bin/sh -c 'trap \\\"\\\" TERM; sleep 30'\" timeout=1\n"
-	"iv.example run=\"@H@/record %n\" interval=3600\n"
-	"x.example run=\"@H@/record first\"\n"
-	"deny.example deny=no\n"
-	"none.example\n";
+    "a.example run=\"@H@/record %n %r %c ';' '$(touch pwned)' `x`\"\n"
+    "@b.example run=\"@H@/record %n\"\n"
+    "fail.example run=\"/usr/bin/env EXIT=1 @H@/record %n\"\n"
+    "slow.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+    "slow2.example run=\"/usr/bin/env SLEEP=2 @H@/record %n\"\n"
+    "slow4.example run=\"/usr/bin/env SLEEP=4 @H@/record %n\"\n"
+    "p1.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+    "p2.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+    "p3.example run=\"/usr/bin/env SLEEP=1 @H@/record %n\"\n"
+    "stubborn.example run=\"/bin/sh -c 'trap \\\"\\\" TERM; sleep 30'\" timeout=1\n"
+    "iv.example run=\"@H@/record %n\" interval=3600\n"
+    "x.example run=\"@H@/record first\"\n"
+    "deny.example deny=no\n"
+    "none.example\n";
 
 static const char *helpers(void)
 {
@@ -80,8 +80,8 @@ static void etrn(const char *node)
 {
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "ETRN %s\r\nQUIT\r\n", node);
-	const char *argv[] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l", "stderr",
-			      NULL};
+	const char *argv[] = {"etrnd", "-n",  "mx.example", "-d",     cdb,
+			      "-q",    queue, "-l",         "stderr", NULL};
 	const char *env[] = {"TCPREMOTEIP=192.0.2.7", NULL};
 	struct tu_run r = tu_exec(dir, argv, cmd, strlen(cmd), env);
 	cr_assert(strstr(r.out, "\r\n250 2.0.0"), "%s", r.out);
@@ -207,13 +207,14 @@ Test(runner, dropped_and_bad_triggers_never_run)
 	etrn("none.example"); /* no run= and no default command */
 	const char *q = queue;
 	tu_write(tu_path(q, "new/deny.example"), "version=1\nnode=deny.example\nrule=deny.example\n"
-					   "client=unknown\ntime=1\npid=1\n");
-	tu_write(tu_path(q, "new/norule.example"), "version=1\nnode=norule.example\n"
-					     "rule=norule.example\nclient=unknown\ntime=1\npid=1\n");
+						 "client=unknown\ntime=1\npid=1\n");
+	tu_write(tu_path(q, "new/norule.example"),
+		 "version=1\nnode=norule.example\n"
+		 "rule=norule.example\nclient=unknown\ntime=1\npid=1\n");
 	tu_write(tu_path(q, "new/UPPER.example"), "x");
 	tu_write(tu_path(q, "new/%61.example"), "x");
 	tu_write(tu_path(q, "new/b.example"), "version=1\nnode=a.example\nrule=a.example\n"
-					"client=unknown\ntime=1\npid=1\n");
+					      "client=unknown\ntime=1\npid=1\n");
 	tu_write(tu_path(q, "new/c.b.example"), "run=/bin/sh\n");
 	cr_assert_eq(symlink("/etc/passwd", tu_path(q, "new/d.b.example")), 0);
 	once(NULL);
@@ -371,8 +372,8 @@ Test(runner, rebuilt_cdb_takes_effect_without_restart)
 
 Test(runner, usage_errors)
 {
-	static const char *const bad[][3] = {{"-j", "0"}, {"-x", NULL}, {"--", "relative"},
-					     {"--", "/bin/x", "%z"}};
+	static const char *const bad[][3] = {
+	    {"-j", "0"}, {"-x", NULL}, {"--", "relative"}, {"--", "/bin/x", "%z"}};
 	for (size_t i = 0; i < 4; i++) {
 		const char *argv[] = {"etrnd-runner", bad[i][0], bad[i][1], bad[i][2], NULL};
 		struct tu_run r = tu_exec(dir, argv, "", 0, NULL);

@@ -29,7 +29,8 @@ static int child(const char *dir, const char *queue)
 	if (rename(tu_path(queue, "new/ok"), tu_path(queue, "cur/ok")) < 0)
 		return 3;
 	errno = 0;
-	if (open(tu_path(dir, "outside"), O_WRONLY | O_CREAT | O_EXCL, 0644) >= 0 || errno != EACCES)
+	if (open(tu_path(dir, "outside"), O_WRONLY | O_CREAT | O_EXCL, 0644) >= 0 ||
+	    errno != EACCES)
 		return 4;
 	if (open(tu_path(dir, "existing"), O_WRONLY | O_APPEND) >= 0)
 		return 5;

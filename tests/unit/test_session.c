@@ -65,8 +65,9 @@ Test(session, greeting_and_ehlo)
 	session_greet(&s);
 	out_flush(&out);
 	cr_assert_str_eq(sink.buf, "220 mx.example ESMTP\r\n");
-	cr_assert_str_eq(say("EHLO client.example"),
-			 "250-mx.example\r\n250-ETRN\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+	cr_assert_str_eq(
+	    say("EHLO client.example"),
+	    "250-mx.example\r\n250-ETRN\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
 	cr_assert_str_eq(say("helo client.example"), "250 mx.example\r\n");
 	cr_assert_str_eq(say("EHLO"), "501 5.5.4 Syntax: EHLO hostname\r\n");
 	cr_assert_str_eq(s.helo, "client.example");
@@ -78,13 +79,15 @@ Test(session, etrn_replies_use_rfc1985_texts)
 		struct etrn_result r;
 		const char *reply;
 	} cases[] = {
-		{{250, 0, ""}, "250 2.0.0 OK, queuing for node ymir.example.edu started\r\n"},
-		{{251, 0, ""}, "251 2.0.0 OK, no messages waiting for node ymir.example.edu\r\n"},
-		{{252, 0, ""}, "252 2.0.0 OK, pending messages for node ymir.example.edu started\r\n"},
-		{{253, 14, ""}, "253 2.0.0 OK, 14 pending messages for node ymir.example.edu started\r\n"},
-		{{458, 0, ""}, "458 4.3.0 Unable to queue messages for node ymir.example.edu\r\n"},
-		{{459, 0, "Unknown"}, "459 4.7.1 Node ymir.example.edu not allowed: Unknown\r\n"},
-		{{459, 0, "bad\r\nreason"}, "459 4.7.1 Node ymir.example.edu not allowed: access denied\r\n"},
+	    {{250, 0, ""}, "250 2.0.0 OK, queuing for node ymir.example.edu started\r\n"},
+	    {{251, 0, ""}, "251 2.0.0 OK, no messages waiting for node ymir.example.edu\r\n"},
+	    {{252, 0, ""}, "252 2.0.0 OK, pending messages for node ymir.example.edu started\r\n"},
+	    {{253, 14, ""},
+	     "253 2.0.0 OK, 14 pending messages for node ymir.example.edu started\r\n"},
+	    {{458, 0, ""}, "458 4.3.0 Unable to queue messages for node ymir.example.edu\r\n"},
+	    {{459, 0, "Unknown"}, "459 4.7.1 Node ymir.example.edu not allowed: Unknown\r\n"},
+	    {{459, 0, "bad\r\nreason"},
+	     "459 4.7.1 Node ymir.example.edu not allowed: access denied\r\n"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		next = cases[i].r;
@@ -98,8 +101,10 @@ Test(session, etrn_syntax_errors_never_reach_the_policy)
 	cr_assert_str_eq(say("ETRN"), "500 5.5.2 Syntax Error\r\n");
 	cr_assert_str_eq(say("ETRN   "), "500 5.5.2 Syntax Error\r\n");
 	cr_assert_str_eq(say("ETRN localname"), "501 5.5.4 Syntax Error in Parameters\r\n");
-	cr_assert_str_eq(say("ETRN a.example b.example"), "501 5.5.4 Syntax Error in Parameters\r\n");
-	cr_assert_str_eq(say("ETRN caf\xc3\xa9.example"), "501 5.5.4 Syntax Error in Parameters\r\n");
+	cr_assert_str_eq(say("ETRN a.example b.example"),
+			 "501 5.5.4 Syntax Error in Parameters\r\n");
+	cr_assert_str_eq(say("ETRN caf\xc3\xa9.example"),
+			 "501 5.5.4 Syntax Error in Parameters\r\n");
 	cr_assert_eq(session_line(&s, "ETRN a\0.example", 16), 0);
 	out_flush(&out);
 	cr_assert_str_eq(sink.buf + sink.len - 38, "501 5.5.4 Syntax Error in Parameters\r\n");
@@ -114,8 +119,8 @@ Test(session, other_commands)
 	cr_assert_str_eq(say("NOOP"), "250 2.0.0 OK\r\n");
 	cr_assert_str_eq(say("RSET"), "250 2.0.0 OK\r\n");
 	cr_assert(strncmp(say("HELP"), "214 2.0.0 ", 10) == 0);
-	static const char *const n502[] = {"VRFY x", "EXPN x", "TURN", "ATRN a.example",
-					   "STARTTLS", "AUTH PLAIN"};
+	static const char *const n502[] = {"VRFY x",         "EXPN x",   "TURN",
+					   "ATRN a.example", "STARTTLS", "AUTH PLAIN"};
 	for (size_t i = 0; i < 6; i++)
 		cr_expect_str_eq(say(n502[i]), "502 5.5.1 Command not implemented\r\n");
 	setup();
@@ -124,7 +129,8 @@ Test(session, other_commands)
 	cr_assert_str_eq(say("DATA"), "503 5.5.1 Bad sequence of commands\r\n");
 	cr_assert_str_eq(say("BDAT 10 LAST"), "503 5.5.1 Bad sequence of commands\r\n");
 	cr_assert_str_eq(say("FOO"), "500 5.5.2 Syntax error, command unrecognized\r\n");
-	cr_assert_str_eq(say("ET\xffRN a.example"), "500 5.5.2 Syntax error, command unrecognized\r\n");
+	cr_assert_str_eq(say("ET\xffRN a.example"),
+			 "500 5.5.2 Syntax error, command unrecognized\r\n");
 	cr_assert_str_eq(say("QUIT"), "221 2.0.0 mx.example closing connection\r\n");
 	cr_assert(s.closed);
 	cr_assert_str_eq(s.end, "quit");
@@ -135,7 +141,8 @@ Test(session, error_limit)
 {
 	for (int i = 0; i < SMTP_MAX_ERRORS; i++)
 		cr_assert_eq(say("BOGUS")[0], '5');
-	cr_assert_str_eq(say("NOOP"), "421 4.7.0 mx.example Too many errors, closing connection\r\n");
+	cr_assert_str_eq(say("NOOP"),
+			 "421 4.7.0 mx.example Too many errors, closing connection\r\n");
 	cr_assert(s.closed);
 	cr_assert_str_eq(s.end, "errors");
 }

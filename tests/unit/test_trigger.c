@@ -9,9 +9,9 @@
 
 Test(trigger, names_are_safe_and_injective)
 {
-	static const char *const nodes[] = {"client.example.net", "@example.net", "#dialup",
-					    "#dial_up", "[192.0.2.1]", "[ipv6:2001:db8::1]",
-					    "#..", "#-_."};
+	static const char *const nodes[] = {
+	    "client.example.net", "@example.net",       "#dialup", "#dial_up",
+	    "[192.0.2.1]",        "[ipv6:2001:db8::1]", "#..",     "#-_."};
 	char names[8][TRIGGER_NAME_MAX], back[NODE_BUF];
 	for (int i = 0; i < 8; i++) {
 		cr_assert(trigger_name(nodes[i], names[i], sizeof names[i]) > 0);
@@ -28,8 +28,8 @@ Test(trigger, names_are_safe_and_injective)
 
 Test(trigger, foreign_names_are_refused)
 {
-	static const char *const bad[] = {"", "a/b", "%61", "%2", "%zz", "A.example", "%00",
-					  "..%2F", "a b"};
+	static const char *const bad[] = {"",          "a/b", "%61",   "%2", "%zz",
+					  "A.example", "%00", "..%2F", "a b"};
 	char out[NODE_BUF];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(trigger_unname(bad[i], out, sizeof out), -1, "%s", bad[i]);

@@ -114,8 +114,8 @@ int tu_rules(const char *dir, const char *rules, const char *cdb)
 	return st;
 }
 
-static void child(const char *dir, const char *const *argv, const char *in,
-		  const char *out, const char *err, const char *const *env)
+static void child(const char *dir, const char *const *argv, const char *in, const char *out,
+		  const char *err, const char *const *env)
 {
 	int fd0 = open(in, O_RDONLY), fd1 = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600),
 	    fd2 = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -146,8 +146,8 @@ void tu_execv(const char *path, const char *const *argv)
 	_exit(127);
 }
 
-struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input,
-		      size_t inlen, const char *const *env)
+struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input, size_t inlen,
+		      const char *const *env)
 {
 	struct tu_run r = {0};
 	char in[4096], out[4096], err[4096];

@@ -22,16 +22,16 @@ int tu_rules(const char *dir, const char *rules, const char *cdb);
 const char *tu_bin(const char *prog);
 
 struct tu_run {
-	int status;   /* exit status, or 128+signal */
-	char *out;    /* stdout */
-	char *err;    /* stderr */
+	int status; /* exit status, or 128+signal */
+	char *out;  /* stdout */
+	char *err;  /* stderr */
 	size_t outlen;
 };
 
 /* Runs argv (argv[0] is a bin/ program name) with input on stdin, inside
  * dir; extra environment "K=V" strings in env (NULL-terminated, may be NULL). */
-struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input,
-		      size_t inlen, const char *const *env);
+struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input, size_t inlen,
+		      const char *const *env);
 void tu_run_free(struct tu_run *r);
 /* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
 void tu_execv(const char *path, const char *const *argv);
