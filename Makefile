@@ -168,6 +168,18 @@ uninstall:
 	rm -f $(MAN8:man/%=$(DESTDIR)$(PREFIX)/share/man/man8/%)
 	rm -rf $(DESTDIR)$(DOCDIR)
 
+# Static checks: cppcheck and clang-tidy clean on src/, the tree formatted
+# with .clang-format, man pages lint-clean.
+lint: lint-man
+	@sh scripts/deps.sh lint
+	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+		--error-exitcode=1 -q -D_GNU_SOURCE -Isrc/lib src
+	clang-tidy --quiet $(wildcard src/*.c) $(LIB_SRC) -- -std=c11 -D_GNU_SOURCE -Isrc/lib
+	clang-format --dry-run -Werror $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+format:
+	clang-format -i $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
 # Man pages must be clean for mandoc -Tlint (make check runs this too).
 lint-man:
 	mandoc -Tlint -W style $(MAN1) $(MAN5) $(MAN8)
@@ -175,5 +187,5 @@ lint-man:
 clean:
 	rm -rf build bin cdb/etrn.cdb
 
-.PHONY: all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
+.PHONY: lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:

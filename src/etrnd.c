@@ -87,7 +87,7 @@ static void our_name(char *out, const char *flag)
 		if (node_host(out, buf, strlen(buf), 1) > 0)
 			return;
 	}
-	strcpy(out, "localhost");
+	memcpy(out, "localhost", sizeof "localhost");
 }
 
 static void die_temp(const char *host, const char *why)

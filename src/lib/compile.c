@@ -131,14 +131,13 @@ static void report(struct job *j, const char *reason)
 static void add_rule(struct job *j, const struct node *key, const struct rule *r)
 {
 	unsigned char value[RULE_VALUE_MAX];
-	char msg[RULES_ERR_MAX + NODE_BUF];
-
 	long first = keyset_add(&j->keys, key->name, key->len, j->line);
 	if (first < 0) {
 		report(j, "out of memory");
 		return;
 	}
 	if (first > 0) {
+		char msg[RULES_ERR_MAX + NODE_BUF];
 		snprintf(msg, sizeof msg, "duplicate key '%s' (first at line %ld)", key->name,
 			 first);
 		report(j, msg);

@@ -21,7 +21,7 @@ void etrn_ctx_init(struct etrn_ctx *c, const char *cdb_path, const char *queuedi
 	c->client = *client;
 	addr_format(client, c->client_text, sizeof c->client_text);
 	size_t i;
-	for (i = 0; host[i] && i < sizeof c->uniq_host - 1; i++) {
+	for (i = 0; i < sizeof c->uniq_host - 1 && host[i]; i++) {
 		char ch = host[i];
 		int ok =
 		    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';

@@ -25,7 +25,8 @@ int dir_of(const char *path, char *out, size_t size)
 	if (!slash) {
 		if (size < 2)
 			return -1;
-		strcpy(out, ".");
+		out[0] = '.';
+		out[1] = '\0';
 		return 0;
 	}
 	size_t n = slash == path ? 1 : (size_t)(slash - path);

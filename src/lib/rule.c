@@ -68,11 +68,13 @@ static size_t encode_allow(const struct rule *r, unsigned char *out)
 size_t rule_encode(const struct rule *r, unsigned char *out)
 {
 	unsigned char *p = out;
-	unsigned char allow[RULE_ALLOW_MAX * 18];
 
 	*p++ = RULE_FORMAT;
-	if (r->nallow)
-		p = put_field(p, 'A', allow, encode_allow(r, allow));
+	if (r->nallow) {
+		unsigned char allow[RULE_ALLOW_MAX * 18];
+		size_t len = encode_allow(r, allow);
+		p = put_field(p, 'A', allow, len);
+	}
 	if (r->has_deny)
 		p = put_field(p, 'D', r->deny, strlen(r->deny));
 	if (r->spool[0])

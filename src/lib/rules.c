@@ -107,7 +107,7 @@ static int parse_allow(struct cursor *c, struct rule *r, const char *v, size_t l
 /* Splits a run= template into NUL-separated words; 'single quotes' group. */
 static int parse_run(struct cursor *c, struct rule *r, const char *v, size_t len)
 {
-	size_t i = 0, n = 0, start;
+	size_t i = 0, n = 0;
 
 	for (;;) {
 		while (i < len && blank(v[i]))
@@ -116,7 +116,7 @@ static int parse_run(struct cursor *c, struct rule *r, const char *v, size_t len
 			break;
 		if (r->nrun == RULE_RUN_ARGS_MAX)
 			return fail(c, "run: more than %d arguments", RULE_RUN_ARGS_MAX);
-		start = n;
+		size_t start = n;
 		while (i < len && !blank(v[i])) {
 			if (v[i] == '\'') {
 				const char *q = memchr(v + i + 1, '\'', len - i - 1);

@@ -459,8 +459,6 @@ static void wait_events(struct runner *r, int sigfd, long long now)
 {
 	struct pollfd *p = calloc(r->njobs + 2, sizeof *p);
 	size_t n = 0;
-	char buf[64];
-
 	if (!p) {
 		usleep(100000);
 		return;
@@ -475,9 +473,11 @@ static void wait_events(struct runner *r, int sigfd, long long now)
 	if (wait > 60000)
 		wait = 60000;
 	if (poll(p, n, (int)wait) > 0) {
-		if (p[0].revents)
+		if (p[0].revents) {
+			char buf[64];
 			while (read(sigfd, buf, sizeof buf) > 0)
 				;
+		}
 		if (p[1].revents) {
 			runq_drain(&r->q);
 			r->scan_needed = 1;

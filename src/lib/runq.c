@@ -71,15 +71,22 @@ int runq_open(struct runq *q, const char *dir, char *err, size_t errsize)
 	return -1;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void runq_close(struct runq *q)
 {
-	int *fds[] = {&q->qfd,    &q->newfd,   &q->curfd,  &q->badfd,
-		      &q->lastfd, &q->fifo_rd, &q->fifo_wr};
-	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	close_fd(&q->qfd);
+	close_fd(&q->newfd);
+	close_fd(&q->curfd);
+	close_fd(&q->badfd);
+	close_fd(&q->lastfd);
+	close_fd(&q->fifo_rd);
+	close_fd(&q->fifo_wr);
 }
 
 static char **list(int dirfd, size_t *n)

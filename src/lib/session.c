@@ -22,7 +22,8 @@ static void reply(struct session *s, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof line - 3)
 		n = (int)sizeof line - 3;
-	memcpy(line + n, "\r\n", 2);
+	line[n] = '\r';
+	line[n + 1] = '\n';
 	out_put(s->out, line, (size_t)n + 2);
 	if (line[0] == '5')
 		s->errors++;
