@@ -10,7 +10,9 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS = -lcdb
+# tinycdb is linked statically (its PIC archive, as the programs are PIE):
+# one shared library less to find, map and relocate on every connection.
+LIBS = -l:libcdb_pic.a
 TEST_LIBS = -lcriterion
 
 ifeq ($(V),1)
@@ -153,8 +155,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(SBIN_PROGS:%=bin/%) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0755 $(BIN_PROGS:%=bin/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(SBIN_PROGS:%=$(BINDIR)/%) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BIN_PROGS:%=$(BINDIR)/%) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
@@ -167,6 +169,26 @@ uninstall:
 	rm -f $(MAN5:man/%=$(DESTDIR)$(PREFIX)/share/man/man5/%)
 	rm -f $(MAN8:man/%=$(DESTDIR)$(PREFIX)/share/man/man8/%)
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# Benchmarks: writes BENCHMARKS.md (bench/run.sh says what it measures).
+BENCH_TOOLS = $(B)/bench/floor $(B)/bench/sessions $(B)/bench/tcpload $(B)/bench/stamp \
+	$(B)/bench/latency
+bench:
+	@sh scripts/deps.sh build e2e bench
+	@$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	@bash bench/run.sh
+
+$(B)/bench/latency: bench/latency.c $(B)/libetrnd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+
+$(B)/bench/tcpload: bench/tcpload.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -pthread -o $@ $<
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # Static checks: cppcheck and clang-tidy clean on src/, the tree formatted
 # with .clang-format, man pages lint-clean.
@@ -187,5 +209,5 @@ lint-man:
 clean:
 	rm -rf build bin cdb/etrn.cdb
 
-.PHONY: lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
+.PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:

@@ -5,6 +5,7 @@
 #   build  compile and unit tests
 #   fuzz   clang and its libFuzzer/ASan runtime (fuzz targets, check-asan)
 #   valgrind
+#   bench  valgrind (callgrind) and GNU time
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: Postfix (installed
 #          with debconf's "No configuration", so the machine's mail setup is
@@ -18,6 +19,7 @@ set -eu
 pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
+pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc"
 debs_e2e="openbsd-inetd xinetd"

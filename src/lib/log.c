@@ -12,11 +12,13 @@
 static const char *log_prog = "etrnd";
 static enum log_target log_to = LOGTO_STDERR;
 static int log_fd = 2;
+static long log_pid; /* getpid() once: the prefix of every line */
 
 void log_init(const char *prog, enum log_target target)
 {
 	log_prog = prog;
 	log_to = target;
+	log_pid = (long)getpid();
 	if (target == LOGTO_SYSLOG)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -94,7 +96,8 @@ void ll_emit(struct logline *l)
 		syslog(LOG_INFO, "%s", l->buf);
 		return;
 	}
-	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog, (long)getpid(), l->buf);
+	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog, log_pid ? log_pid : (long)getpid(),
+			 l->buf);
 	if (n > 0)
 		write_all(log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
 }

@@ -1,0 +1,69 @@
+/* latency QUEUEDIR STAMPFILE N: writes N triggers for lat.example the way
+ * etrnd does (tmp/ -> new/, fsyncs, then the FIFO byte), each after the
+ * previous run has started, and prints the median and p99 milliseconds
+ * from the FIFO byte to the command's first instruction (bench/stamp). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trigger.h"
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The last stamp in the file once it has n lines, or -1 after 5 s. */
+static long long stamp(const char *path, int n)
+{
+	for (int tries = 0; tries < 50000; tries++) {
+		FILE *f = fopen(path, "r");
+		long long v = -1, x;
+		int lines = 0;
+		while (f && fscanf(f, "%lld", &x) == 1)
+			v = x, lines++;
+		if (f)
+			fclose(f);
+		if (lines >= n)
+			return v;
+		usleep(100);
+	}
+	return -1;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4)
+		return 100;
+	int n = atoi(argv[3]);
+	double *ms = calloc((size_t)n, sizeof *ms);
+	char uniq[64];
+	struct trigger t = {"lat.example", "lat.example", "127.0.0.1", 0, (long)getpid()};
+
+	for (int i = 0; i < n; i++) {
+		snprintf(uniq, sizeof uniq, "bench.%d.%d", (int)getpid(), i);
+		t.time = time(NULL);
+		if (trigger_write(argv[1], uniq, &t) < 0)
+			return 111;
+		long long t0 = now_ns();
+		trigger_poke(argv[1]);
+		long long t1 = stamp(argv[2], i + 1);
+		if (t1 < 0)
+			return 111;
+		ms[i] = (t1 - t0) / 1e6;
+		usleep(2000); /* let the run finish and the runner go idle */
+	}
+	qsort(ms, (size_t)n, sizeof *ms, cmp);
+	printf("%.3f %.3f %.3f\n", ms[n / 2], ms[n * 99 / 100], ms[n - 1]);
+	return 0;
+}
