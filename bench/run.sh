@@ -9,15 +9,16 @@ BB=$ROOT/build/bench
 ROUNDS=${BENCH_ROUNDS:-20}
 PER=${BENCH_PER:-25}
 T=$(mktemp -d /var/tmp/etrnd-bench.XXXXXX)
+chmod 755 "$T" # Postfix's own user reads its data directory below it
 S=$(mktemp -d /dev/shm/etrnd-bench.XXXXXX)
 PIDS=""
 cleanup() {
-	[ -n "${PF:-}" ] && /usr/sbin/postfix -c "$PF/conf" stop >/dev/null 2>&1
+	if [ -n "${PF:-}" ]; then /usr/sbin/postfix -c "$PF/conf" stop >/dev/null 2>&1 || true; fi
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$T" "$S"
 }
-trap cleanup EXIT
+trap 'rc=$?; cleanup; exit $rc' EXIT
 OUT=$ROOT/BENCHMARKS.md
 REPORT=$T/report.md
 r() { echo "$*" | tee -a "$REPORT"; }
