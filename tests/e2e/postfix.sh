@@ -55,28 +55,8 @@ relay_domains = hold.example
 transport_maps = inline:{ hold.example=hold:[127.0.0.1]:$SINK_PORT }
 CF
 cat "$ROOT/etc/postfix/main.cf.etrn" | grep -v '^#' | grep -v '^transport_maps' >> "$T/conf/main.cf"
-cat > "$T/conf/master.cf" <<CF
-127.0.0.1:$SMTP_PORT inet n - n - - smtpd
-pickup    unix  n - n 1 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
+{ echo "127.0.0.1:$SMTP_PORT inet n - n - - smtpd"; grep -v '^#' "$ROOT/tests/e2e/postfix-master.cf"; } \
+	> "$T/conf/master.cf"
 grep -v '^#' "$ROOT/etc/postfix/master.cf.etrn" >> "$T/conf/master.cf"
 
 spawn /usr/sbin/smtp-sink -u postfix -d "$T/sink/msg." "127.0.0.1:$SINK_PORT" 10

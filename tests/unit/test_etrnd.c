@@ -47,10 +47,7 @@ TestSuite(etrnd, .init = setup, .fini = teardown, .timeout = 30);
 static pid_t spawn(int fd0, int fd1, int fd2, const char *const *extra, const char *const *env)
 {
 	const char *argv[32] = {"etrnd", "-n", "mx.example", "-d", cdb, "-q", queue};
-	int n = 7;
-	for (int i = 0; extra && extra[i]; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
+	tu_append(argv, 7, extra);
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {

@@ -91,10 +91,7 @@ static void etrn(const char *node)
 static pid_t start_runner(const char *const *extra)
 {
 	const char *argv[32] = {"etrnd-runner", "-q", queue, "-d", cdb};
-	int n = 5;
-	for (int i = 0; extra && extra[i]; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
+	tu_append(argv, 5, extra);
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {

@@ -128,6 +128,13 @@ static void child(const char *dir, const char *const *argv, const char *in, cons
 	tu_execv(tu_bin(argv[0]), argv);
 }
 
+void tu_append(const char **argv, int n, const char *const *extra)
+{
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+}
+
 void tu_execv(const char *path, const char *const *argv)
 {
 	const char *wrap = getenv("ETRND_WRAP");

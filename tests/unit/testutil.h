@@ -33,6 +33,9 @@ struct tu_run {
 struct tu_run tu_exec(const char *dir, const char *const *argv, const char *input, size_t inlen,
 		      const char *const *env);
 void tu_run_free(struct tu_run *r);
+/* Copies the NULL-terminated extra (may be NULL) into argv from index n
+ * on, and terminates argv (which has room for 32 entries). */
+void tu_append(const char **argv, int n, const char *const *extra);
 /* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
 void tu_execv(const char *path, const char *const *argv);
 
