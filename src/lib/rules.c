@@ -238,11 +238,17 @@ int rules_parse_line(const char *line, size_t len, struct node *key, struct rule
 	if (at_end(&c))
 		return 0;
 	size_t e = word_end(&c);
-	if (node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0)
-		return fail(&c,
-			    "'%.*s' is not a valid key (host, @domain, #queue or "
-			    "[address])",
-			    (int)(e - c.pos > 80 ? 80 : e - c.pos), line + c.pos);
+	if (node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0) {
+		char shown[81]; /* the key as typed, non-printables as '?' */
+		size_t n = e - c.pos < 80 ? e - c.pos : 80;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)line[c.pos + i];
+			shown[i] = ch < 0x20 || ch > 0x7e ? '?' : (char)ch;
+		}
+		shown[n] = '\0';
+		return fail(&c, "'%s' is not a valid key (host, @domain, #queue or [address])",
+			    shown);
+	}
 	c.pos = e;
 	for (;;) {
 		skip_blanks(&c);
