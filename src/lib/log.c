@@ -96,8 +96,8 @@ void ll_emit(struct logline *l)
 		syslog(LOG_INFO, "%s", l->buf);
 		return;
 	}
-	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog, log_pid ? log_pid : (long)getpid(),
-			 l->buf);
+	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog,
+			 log_pid ? log_pid : (long)getpid(), l->buf);
 	if (n > 0)
 		write_all(log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
 }
