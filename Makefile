@@ -197,10 +197,10 @@ lint: lint-man
 	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
 		--error-exitcode=1 -q -D_GNU_SOURCE -Isrc/lib src
 	clang-tidy --quiet $(wildcard src/*.c) $(LIB_SRC) -- -std=c11 -D_GNU_SOURCE -Isrc/lib
-	clang-format --dry-run -Werror $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+	clang-format --dry-run -Werror $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 
 format:
-	clang-format -i $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+	clang-format -i $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 
 # Man pages must be clean for mandoc -Tlint (make check runs this too).
 lint-man:

@@ -25,9 +25,9 @@ int main(void)
 		char *p = in, *nl;
 		while ((nl = memchr(p, '\n', have - (size_t)(p - in))) != NULL) {
 			const char *rep = p[0] == 'E' && p[1] == 'H' ? ehlo
-					  : p[0] == 'E'               ? etrn
-					  : p[0] == 'Q'               ? quit
-								      : other;
+					  : p[0] == 'E'              ? etrn
+					  : p[0] == 'Q'              ? quit
+								     : other;
 			size_t n = strlen(rep);
 			if (o + n > sizeof out) {
 				if (write(1, out, o) < 0)

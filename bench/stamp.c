@@ -13,7 +13,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (argc != 2)
 		return 100;
-	int n = snprintf(buf, sizeof buf, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	int n =
+	    snprintf(buf, sizeof buf, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
 	int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
 		return 111;

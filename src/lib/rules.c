@@ -25,6 +25,15 @@ static int fail(struct cursor *c, const char *fmt, ...)
 	return -1;
 }
 
+/* The text as typed, for an error message: truncated, non-printables '?'. */
+static void printable(char *out, size_t size, const char *s, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
+	out[n] = '\0';
+}
+
 static int blank(char ch)
 {
 	return ch == ' ' || ch == '\t';
@@ -239,13 +248,8 @@ int rules_parse_line(const char *line, size_t len, struct node *key, struct rule
 		return 0;
 	size_t e = word_end(&c);
 	if (node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0) {
-		char shown[81]; /* the key as typed, non-printables as '?' */
-		size_t n = e - c.pos < 80 ? e - c.pos : 80;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)line[c.pos + i];
-			shown[i] = ch < 0x20 || ch > 0x7e ? '?' : (char)ch;
-		}
-		shown[n] = '\0';
+		char shown[81];
+		printable(shown, sizeof shown, line + c.pos, e - c.pos);
 		return fail(&c, "'%s' is not a valid key (host, @domain, #queue or [address])",
 			    shown);
 	}
