@@ -11,7 +11,8 @@
 #          with debconf's "No configuration", so the machine's mail setup is
 #          not touched), tcpserver, daemontools, runit, fetchmail, msmtp,
 #          socat, python3, mandoc. openbsd-inetd and xinetd conflict with
-#          each other, so both are unpacked (not installed) into build/ext.
+#          each other, so both are unpacked (not installed) into build/ext;
+#          the libraries they link against are installed.
 # Services in these packages are not started while installing (a
 # temporary policy-rc.d), so installing changes no running system.
 set -eu
@@ -21,7 +22,8 @@ pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
-pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc"
+pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
+	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
 debs_e2e="openbsd-inetd xinetd"
 
 want=""
