@@ -517,7 +517,9 @@ static char *limited(const char *script, int resource, rlim_t value)
 		int nul = open("/dev/null", O_WRONLY);
 		dup2(in[0], 0), dup2(out[1], 1), dup2(nul, 2);
 		putenv("TCPREMOTEIP=192.0.2.7");
-		tu_execv(tu_bin("etrnd"), argv);
+		/* not under $ETRND_WRAP: valgrind's own files would hit the limit */
+		execv(tu_bin("etrnd"), (char *const *)argv);
+		_exit(127);
 	}
 	close(in[0]), close(out[1]);
 	char *got = slurp(out[0], 10);
