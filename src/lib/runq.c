@@ -41,32 +41,30 @@ static int open_fifo(struct runq *q)
 
 int runq_open(struct runq *q, const char *dir, char *err, size_t errsize)
 {
+	const struct {
+		const char *name;
+		int *fd, create;
+	} subs[] = {{"new", &q->newfd, 0},
+		    {"cur", &q->curfd, 0},
+		    {"bad", &q->badfd, 1},
+		    {"last", &q->lastfd, 1}};
 	const char *what = dir;
 
 	*q = (struct runq){-1, -1, -1, -1, -1, -1, -1};
 	q->qfd = open(dir, DIRFLAGS);
-	if (q->qfd >= 0) {
-		what = "new/";
-		q->newfd = sub(q, "new", 0);
+	if (q->qfd < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		what = subs[i].name;
+		if ((*subs[i].fd = sub(q, subs[i].name, subs[i].create)) < 0)
+			goto fail;
 	}
-	if (q->newfd >= 0) {
-		what = "cur/";
-		q->curfd = sub(q, "cur", 0);
-	}
-	if (q->curfd >= 0) {
-		what = "bad/";
-		q->badfd = sub(q, "bad", 1);
-	}
-	if (q->badfd >= 0) {
-		what = "last/";
-		q->lastfd = sub(q, "last", 1);
-	}
-	if (q->lastfd >= 0) {
-		what = "the trigger FIFO";
-		if (open_fifo(q) == 0)
-			return 0;
-	}
-	snprintf(err, errsize, "unable to open %s in %s: %s", what, dir, strerror(errno));
+	what = "the trigger FIFO";
+	if (open_fifo(q) == 0)
+		return 0;
+fail:
+	snprintf(err, errsize, "unable to open %s%s%s: %s", what == dir ? "" : what,
+		 what == dir ? "" : " in ", dir, strerror(errno));
 	runq_close(q);
 	return -1;
 }
