@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void policy_init(struct policy *p, const char *cdb_path)
@@ -25,13 +26,15 @@ void policy_close(struct policy *p)
 
 void policy_refresh(struct policy *p)
 {
-	struct stat st;
+	struct stat mapped, now;
 
 	if (p->fd < 0)
 		return;
-	if (stat(p->path, &st) < 0 || st.st_ino != p->st.st_ino || st.st_dev != p->st.st_dev ||
-	    st.st_size != p->st.st_size || st.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec)
+	/* fstat here, not at open: etrnd opens once per session and never asks */
+	if (fstat(p->fd, &mapped) < 0 || stat(p->path, &now) < 0 || now.st_ino != mapped.st_ino ||
+	    now.st_dev != mapped.st_dev || now.st_size != mapped.st_size ||
+	    now.st_mtim.tv_sec != mapped.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != mapped.st_mtim.tv_nsec)
 		policy_close(p);
 }
 
@@ -42,7 +45,7 @@ static int policy_open(struct policy *p)
 	int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &p->st) < 0 || cdb_init(&p->cdb, fd) < 0) {
+	if (cdb_init(&p->cdb, fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e ? e : EPROTO;

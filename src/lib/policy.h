@@ -7,7 +7,6 @@
 #define ETRND_POLICY_H
 
 #include <cdb.h>
-#include <sys/stat.h>
 
 #include "addr.h"
 #include "node.h"
@@ -17,7 +16,6 @@ struct policy {
 	const char *path;
 	int fd; /* -1 until the cdb is first needed */
 	struct cdb cdb;
-	struct stat st; /* of the file now mapped */
 };
 
 void policy_init(struct policy *p, const char *cdb_path);
