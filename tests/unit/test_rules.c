@@ -1,6 +1,7 @@
 /* The rules text format, line by line, and the cdb value codec. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rules.h"
@@ -92,6 +93,30 @@ Test(rules, errors_have_reasons)
 		cr_expect(strstr(err, cases[i].reason), "'%s': got '%s'", cases[i].line, err);
 	}
 	cr_expect_eq(rules_parse_line("a.example\0x", 11, &k, &r, err, sizeof err), -1);
+}
+
+Test(rules, entry_and_argument_limits)
+{
+	char buf[RULES_LINE_MAX];
+	struct node k;
+	struct rule r;
+	int n = snprintf(buf, sizeof buf, "a.example allow=");
+	for (int i = 0; i < RULE_ALLOW_MAX; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s192.0.2.%d", i ? "," : "", i);
+	cr_assert_eq(line(buf, &k, &r), 1, "%s", err);
+	cr_assert_eq(r.nallow, RULE_ALLOW_MAX);
+	snprintf(buf + n, sizeof buf - (size_t)n, ",198.51.100.1");
+	cr_assert_eq(line(buf, &k, &r), -1);
+	cr_assert(strstr(err, "more than 64 entries"), "%s", err);
+	n = snprintf(buf, sizeof buf, "a.example run=\"/bin/x");
+	for (int i = 1; i < RULE_RUN_ARGS_MAX; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, " a");
+	snprintf(buf + n, sizeof buf - (size_t)n, "\"");
+	cr_assert_eq(line(buf, &k, &r), 1, "%s", err);
+	cr_assert_eq(r.nrun, RULE_RUN_ARGS_MAX);
+	snprintf(buf + n, sizeof buf - (size_t)n, " a\"");
+	cr_assert_eq(line(buf, &k, &r), -1);
+	cr_assert(strstr(err, "more than 32 arguments"), "%s", err);
 }
 
 static void roundtrip(const char *text)

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "testutil.h"
+#include "trigger.h"
 
 static char *dir, *cdb, *queue, *record, *runlog;
 static pid_t runner = -1;
@@ -28,6 +30,7 @@ static const char *rules_tmpl =
     "stubborn.example run=\"/bin/sh -c 'trap \\\"\\\" TERM; sleep 30'\" timeout=1\n"
     "iv.example run=\"@H@/record %n\" interval=3600\n"
     "x.example run=\"@H@/record first\"\n"
+    "chatty.example run=\"/usr/bin/seq 1 30\"\n"
     "deny.example deny=no\n"
     "none.example\n";
 
@@ -382,4 +385,26 @@ Test(runner, usage_errors)
 	cr_assert_eq(r.status, 111);
 	cr_assert(strstr(r.err, "fatal reason="), "%s", r.err);
 	tu_run_free(&r);
+	cr_assert_eq(rmdir(tu_path(queue, "cur")), 0);
+	const char *nocur[] = {"etrnd-runner", "-1", "-q", queue, NULL};
+	r = tu_exec(dir, nocur, "", 0, NULL);
+	cr_assert_eq(r.status, 111);
+	cr_assert(strstr(r.err, "unable to open cur in "), "%s", r.err);
+	tu_run_free(&r);
+}
+
+Test(runner, output_is_bounded_and_oversized_triggers_are_refused)
+{
+	etrn("chatty.example"); /* its command prints 30 lines */
+	char big[TRIGGER_FILE_MAX + 100];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	tu_write(tu_path(queue, "new/x.b.example"), big);
+	cr_assert_eq(once(NULL), 0);
+	cr_assert_eq(occurrences(runlog, "output node=chatty.example"), RUN_OUTPUT_LINES);
+	cr_assert(contains(runlog, "text=20\n"));
+	cr_assert(!contains(runlog, "text=21\n"));
+	cr_assert(contains(runlog, "output_dropped=20"), "lines 21-30: 10 lines of 2 octets");
+	cr_assert(contains(runlog, "bad file=x.b.example reason=unreadable"));
+	cr_assert_eq(access(record, F_OK), -1, "the oversized trigger ran");
 }
