@@ -1,14 +1,23 @@
+# SPDX-License-Identifier: ISC
 # etrnd - an ETRN (RFC 1985) service. See README and INSTALL.
-# Overridable: CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows commands.
+# Overridable: CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows commands;
+# WERROR=no turns warnings back into warnings (for packagers' compilers).
 
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
-WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WERROR ?= yes
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifeq ($(WERROR),yes)
+WARN += -Werror
+endif
 HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
+# Exact header dependencies: every object gets a .d file (-MMD), and a
+# removed header does not break the build (-MP).
+DEPFLAGS = -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # tinycdb is linked statically (its PIC archive, as the programs are PIE):
 # one shared library less to find, map and relocate on every connection.
@@ -25,36 +34,35 @@ B = build
 BINDIR = bin
 LIB_SRC = $(wildcard src/lib/*.c)
 LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
-LIB_HDR = $(wildcard src/lib/*.h)
 PROGS = $(BINDIR)/etrnd $(BINDIR)/etrnd-rules $(BINDIR)/etrnd-runner $(BINDIR)/etrn
 TEST_SRC = $(wildcard tests/unit/*.c)
 TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%.o)
 
 all: $(PROGS)
 
-$(B)/lib/%.o: src/lib/%.c $(LIB_HDR)
+$(B)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libetrnd.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $(LIB_OBJ)
 
-$(B)/%.o: src/%.c $(LIB_HDR)
+$(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a
 	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libetrnd.a $(LIBS)
 
-$(B)/tests/%.o: tests/unit/%.c tests/unit/testutil.h $(LIB_HDR)
+$(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/lib -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Isrc/lib -c -o $@ $<
 
 $(B)/tests/run: $(TEST_OBJ) $(B)/libetrnd.a
 	@echo "  LD      $@"
@@ -115,8 +123,9 @@ run-tests:
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_TARGETS = session node rules value
-FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SAN = address,undefined -fno-sanitize-recover=all
 FZ = build/fuzz
+FUZZ_LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(FZ)/lib/%.o)
 fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/seeds
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FZ)/corpus/$$t; \
@@ -127,10 +136,22 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/seeds
 		grep -E '^stat::number_of_executed_units|^Done' $(FZ)/$$t.log | tr '\n' ' '; echo; \
 	done
 
-$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR)
+# src/lib is built once, instrumented, and shared by every target.
+$(FZ)/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (fuzz)"
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+		$(DEPFLAGS) -c -o $@ $<
+
+$(FZ)/libetrnd.a: $(FUZZ_LIB_OBJ)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $(FUZZ_LIB_OBJ)
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libetrnd.a
 	@mkdir -p $(FZ)
 	@echo "  FUZZ    $@"
-	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_FLAGS) -Isrc/lib -o $@ $< $(LIB_SRC) $(LIBS)
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,$(FUZZ_SAN) $(DEPFLAGS) \
+		-Isrc/lib -o $@ $< $(FZ)/libetrnd.a $(LIBS)
 
 $(FZ)/seeds: tests/fuzz/mkseeds.c $(BINDIR)/etrnd-rules
 	@rm -rf $@ && mkdir -p $@/session $@/node $@/rules $@/value
@@ -212,6 +233,8 @@ lint-man:
 
 clean:
 	rm -rf build bin cdb/etrn.cdb
+
+-include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:

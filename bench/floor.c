@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* floor: the cheapest possible SMTP responder, for the benchmarks. It
  * answers each line of the scripted session with a fixed reply, with the
  * same I/O shape as etrnd (one read buffer, replies written when no input

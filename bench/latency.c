@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* latency QUEUEDIR STAMPFILE N: writes N triggers for lat.example the way
  * etrnd does (tmp/ -> new/, fsyncs, then the FIFO byte), each after the
  * previous run has started, and prints the median and p99 milliseconds

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make bench: every figure of BENCHMARKS.md from one run, as ratios (the
 # machines are shared and noisy; absolute times drift). Loopback only.
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sessions ROUNDS PER_ROUND INPUT NAME -- CMD ARGS [NAME -- CMD ARGS ...]
  *
  * Runs each command PER_ROUND times per round, the commands interleaved

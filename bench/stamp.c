@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* stamp FILE: appends CLOCK_REALTIME nanoseconds to FILE, first thing:
  * the runner's latency benchmark uses it as the queue-run command. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tcpload PORT SECONDS CONCURRENCY INPUT: connects to 127.0.0.1:PORT again
  * and again from CONCURRENCY threads for SECONDS, sends INPUT, reads until
  * the server closes. Prints: sessions/s, and failures (no "221" seen). */

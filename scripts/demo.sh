@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # demo.sh: compile the sample rules, run one scripted ETRN session through
 # bin/etrnd, show the transcript and the trigger files it wrote.
 set -euo pipefail

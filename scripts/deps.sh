@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # deps.sh SET...: make sure the Debian packages a target needs are there.
 # As root, installs what is missing; otherwise prints the apt-get line and
 # fails. Sets:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* etrn: ask an SMTP server to start the queue for nodes (RFC 1985), e.g.
  * from an ip-up script. One line per node on stdout: NODE CODE TEXT. */
 #include <errno.h>
@@ -9,14 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/exits.h"
 #include "lib/node.h"
+#include "lib/num.h"
 #include "lib/smtpc.h"
 
-#define EXIT_OK 0
-#define EXIT_4XX 1
-#define EXIT_5XX 2
-#define EXIT_USAGE 100
-#define EXIT_CONN 111
+#define EXIT_4XX EXIT_ETRN_4XX
+#define EXIT_5XX EXIT_ETRN_5XX
+#define EXIT_USAGE EXIT_PERM
+#define EXIT_CONN EXIT_TEMP
 
 struct options {
 	const char *port, *helo;
@@ -73,7 +75,6 @@ static int dial(const char *server, const char *port, long timeout)
 static int parse(struct options *o, int argc, char **argv)
 {
 	int c;
-	char *end;
 
 	*o = (struct options){"25", NULL, 60, 0};
 	while ((c = getopt(argc, argv, "p:H:t:v")) != -1) {
@@ -81,8 +82,7 @@ static int parse(struct options *o, int argc, char **argv)
 		case 'p': o->port = optarg; break;
 		case 'H': o->helo = optarg; break;
 		case 't':
-			o->timeout = strtol(optarg, &end, 10);
-			if (*end || o->timeout < 1 || o->timeout > 3600)
+			if (num_arg(optarg, 1, 3600, &o->timeout) < 0)
 				usage();
 			break;
 		case 'v': o->verbose = 1; break;

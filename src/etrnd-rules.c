@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* etrnd-rules: compile etrn.rules into etrn.cdb, or change nothing. */
 #include <stdio.h>
 
-#include "lib/compile.h"
+#include "lib/rulecompile.h"
 
 int main(int argc, char **argv)
 {

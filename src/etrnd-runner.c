@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* etrnd-runner: consume etrnd's triggers and start the queue run for each
  * node. Long-running (daemontools, systemd) or -1 for one pass (cron). */
 #include <errno.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/exits.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/runargv.h"
 #include "lib/runner.h"
 
@@ -17,15 +20,13 @@ static void usage(void)
 	fputs("usage: etrnd-runner [-q QUEUEDIR] [-d CDB] [-1] [-j JOBS] [-r RESCAN_SECONDS]\n"
 	      "                    [-t TIMEOUT] [-b BACKOFF] [-a ATTEMPTS] [-- COMMAND ARGS...]\n",
 	      stderr);
-	exit(100);
+	exit(EXIT_PERM);
 }
 
 static long number(const char *s, long min, long max)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
+	long v;
+	if (num_arg(s, min, max, &v) < 0)
 		usage();
 	return v;
 }
@@ -57,7 +58,7 @@ static void parse(struct runner_cfg *c, int argc, char **argv)
 			fputs("etrnd-runner: the default command must be an absolute path, with "
 			      "printable words and only %n %r %c %% escapes\n",
 			      stderr);
-			exit(100);
+			exit(EXIT_PERM);
 		}
 	}
 }
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 	int sigfd = signals();
 	if (sigfd < 0 || runner_init(&r, &cfg, err, sizeof err) < 0) {
 		log_msg("fatal", "reason", sigfd < 0 ? "unable to create a pipe" : err);
-		return 111;
+		return EXIT_TEMP;
 	}
 	int rc = runner_loop(&r, sigfd);
 	runner_free(&r);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* etrnd: one SMTP session on stdin/stdout that answers ETRN (RFC 1985).
  * Started per connection by inetd, xinetd, tcpserver or systemd. */
 #include <errno.h>
@@ -9,15 +10,14 @@
 #include <unistd.h>
 
 #include "lib/client.h"
-#include "lib/etrn.h"
+#include "lib/exits.h"
 #include "lib/log.h"
 #include "lib/netio.h"
+#include "lib/num.h"
 #include "lib/privs.h"
+#include "lib/queuestart.h"
 #include "lib/sandbox.h"
 #include "lib/serve.h"
-
-#define EXIT_TEMP 111
-#define EXIT_USAGE 100
 
 struct options {
 	const char *cdb, *queuedir, *host, *user;
@@ -31,15 +31,13 @@ static void usage(void)
 	    "usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
 	    "             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n";
 	fputs(msg, stderr);
-	exit(EXIT_USAGE);
+	exit(EXIT_PERM);
 }
 
 static long seconds(const char *s)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 86400)
+	long v;
+	if (num_arg(s, 1, 86400, &v) < 0)
 		usage();
 	return v;
 }
@@ -110,7 +108,7 @@ static void sandbox(const char *queuedir, const char *host)
 		log_msg("warning", "sandbox", why);
 }
 
-static void log_end(const struct session *s, const struct etrn_ctx *c, long long start_ms)
+static void log_end(const struct session *s, const struct queuestart *c, long long start_ms)
 {
 	struct logline l;
 
@@ -131,7 +129,7 @@ int main(int argc, char **argv)
 	struct options o;
 	char host[NODE_BUF], err[200];
 	struct addr client;
-	static struct etrn_ctx ctx;
+	static struct queuestart ctx;
 	static struct session s;
 	static struct netio n;
 	static struct outbuf out;
@@ -153,8 +151,8 @@ int main(int argc, char **argv)
 	sandbox(o.queuedir, host);
 	netio_init(&n, 0, 1, o.idle, o.deadline);
 	out_init(&out, netio_write, &n);
-	etrn_ctx_init(&ctx, o.cdb, o.queuedir, &client, host);
-	session_init(&s, host, etrn_act, &ctx, &out);
+	queuestart_init(&ctx, o.cdb, o.queuedir, &client, host);
+	session_init(&s, host, queuestart_etrn, &ctx, &out);
 	serve(&s, &n, &out);
 	log_end(&s, &ctx, start_ms);
 	return 0;

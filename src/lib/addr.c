@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* addr.c: address parsing and prefix matching. */
 #include "addr.h"
 
@@ -6,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "num.h"
 
 static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -78,20 +81,14 @@ int addr_from_sockaddr(struct addr *a, const void *sa, size_t salen)
 	return -1;
 }
 
+/* A prefix length: digits, no leading zero, at most max. */
 static int parse_prefix(const char *s, size_t len, unsigned max, unsigned *out)
 {
-	unsigned v = 0;
+	unsigned long long v;
 
-	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+	if ((len > 1 && s[0] == '0') || num_parse(s, len, 0, max, &v) < 0)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
+	*out = (unsigned)v;
 	return 0;
 }
 

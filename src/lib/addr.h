@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* addr.h: IP addresses and CIDR blocks for the client ACL. */
 #ifndef ETRND_ADDR_H
 #define ETRND_ADDR_H

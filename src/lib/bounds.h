@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bounds.h: every limit etrnd enforces, in one place.
  *
  * Each one is documented in etrnd(8) or etrnd.rules(5); change both together. */

@@ -1,4 +1,6 @@
-/* child.c */
+/* SPDX-License-Identifier: ISC */
+/* child.c: a queue-run command as a process: started without a shell in
+ * its own process group, its output captured, stopped as a group. */
 #include "child.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* child.h: starting a queue-run command, and stopping it. */
 #ifndef ETRND_CHILD_H
 #define ETRND_CHILD_H

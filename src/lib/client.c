@@ -1,4 +1,6 @@
-/* client.c */
+/* SPDX-License-Identifier: ISC */
+/* client.c: the asking client's address, from the socket or the
+ * launcher's environment (see client.h for the order). */
 #include "client.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* client.h: who is asking. getpeername(0) first (inetd, xinetd, systemd);
  * else TCPREMOTEIP (tcpserver), REMOTE_ADDR (systemd), REMOTE_HOST
  * (xinetd). A value that does not parse as an address is ignored. */

@@ -1,9 +1,12 @@
-/* fsutil.c */
+/* SPDX-License-Identifier: ISC */
+/* fsutil.c: see fsutil.h. */
 #include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int fsync_dir(const char *dir)
@@ -50,5 +53,19 @@ int write_all(int fd, const void *buf, size_t len)
 		p += w;
 		len -= (size_t)w;
 	}
+	return 0;
+}
+
+int rename_noreplace(int fromdir, const char *from, int todir, const char *to)
+{
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, fromdir, from, todir, to, 1 /* RENAME_NOREPLACE */) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+#endif
+	if (linkat(fromdir, from, todir, to, 0) < 0)
+		return -1;
+	unlinkat(fromdir, from, 0);
 	return 0;
 }

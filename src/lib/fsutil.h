@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fsutil.h: small file-system helpers for durable, atomic writes. */
 #ifndef ETRND_FSUTIL_H
 #define ETRND_FSUTIL_H
@@ -10,5 +11,9 @@ int fsync_dir(const char *dir);
 int dir_of(const char *path, char *out, size_t size);
 /* write() all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* renameat() that never replaces: -1 with EEXIST when the target exists.
+ * renameat2(RENAME_NOREPLACE), or link+unlink where the file system or
+ * kernel lacks it. */
+int rename_noreplace(int fromdir, const char *from, int todir, const char *to);
 
 #endif

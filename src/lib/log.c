@@ -1,4 +1,6 @@
-/* log.c */
+/* SPDX-License-Identifier: ISC */
+/* log.c: one sanitised key=value line per event, to stderr or syslog;
+ * untrusted values are truncated and never carry control octets. */
 #include "log.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: one line per event, "key=value" fields, sanitised.
  *
  *   etrnd[1234]: etrn client=192.0.2.7 node=client.example.net code=250

@@ -1,4 +1,6 @@
-/* netio.c */
+/* SPDX-License-Identifier: ISC */
+/* netio.c: the connection's bounded line reader and reply writer, with
+ * an idle timeout per read or write and a deadline for the whole session. */
 #include "netio.h"
 
 #include <errno.h>

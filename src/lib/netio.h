@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* netio.h: bounded line input and reply output on the connection, with an
  * idle timeout per read or write and a deadline for the whole session.
  * No stdio: one read buffer, one reply buffer (outbuf), poll() and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* node.c: ETRN node syntax. Strict: anything not listed here is a 501. */
 #include "node.h"
 

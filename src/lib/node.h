@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* node.h: the ETRN argument, parsed and normalised (RFC 1985 section 3).
  *
  * Only the normalised form ever leaves this module: replies, logs, cdb keys

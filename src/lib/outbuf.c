@@ -1,4 +1,6 @@
-/* outbuf.c */
+/* SPDX-License-Identifier: ISC */
+/* outbuf.c: the reply buffer: whole replies in, one write per pipelined
+ * group out (RFC 2920). */
 #include "outbuf.h"
 
 #include <string.h>

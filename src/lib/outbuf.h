@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outbuf.h: the reply buffer. Replies are appended whole; the buffer is
  * flushed when the next reply would not fit and before every blocking
  * read, so a pipelined group of commands gets its replies in one write

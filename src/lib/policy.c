@@ -1,8 +1,10 @@
-/* policy.c: the cdb is opened on the first ETRN of a session and kept
- * (mmap), so a session costs nothing when nobody says ETRN, and each new
- * connection sees the database etrnd-rules last renamed into place. */
+/* SPDX-License-Identifier: ISC */
+/* policy.c: the cdb is opened on the first ETRN of a session and kept, so
+ * a session costs nothing when nobody says ETRN, and each new connection
+ * sees the database etrnd-rules last renamed into place. */
 #include "policy.h"
 
+#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -17,24 +19,19 @@ void policy_init(struct policy *p, const char *cdb_path)
 
 void policy_close(struct policy *p)
 {
-	if (p->fd < 0)
-		return;
-	cdb_free(&p->cdb);
-	close(p->fd);
+	if (p->fd >= 0)
+		close(p->fd);
 	p->fd = -1;
 }
 
 void policy_refresh(struct policy *p)
 {
-	struct stat mapped, now;
+	struct stat open_st, now;
 
 	if (p->fd < 0)
 		return;
-	/* fstat here, not at open: etrnd opens once per session and never asks */
-	if (fstat(p->fd, &mapped) < 0 || stat(p->path, &now) < 0 || now.st_ino != mapped.st_ino ||
-	    now.st_dev != mapped.st_dev || now.st_size != mapped.st_size ||
-	    now.st_mtim.tv_sec != mapped.st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != mapped.st_mtim.tv_nsec)
+	if (fstat(p->fd, &open_st) < 0 || stat(p->path, &now) < 0 || now.st_ino != open_st.st_ino ||
+	    now.st_dev != open_st.st_dev)
 		policy_close(p);
 }
 
@@ -42,31 +39,24 @@ static int policy_open(struct policy *p)
 {
 	if (p->fd >= 0)
 		return 0;
-	int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	if (cdb_init(&p->cdb, fd) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e ? e : EPROTO;
-		return -1;
-	}
-	p->fd = fd;
-	return 0;
+	p->fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return p->fd < 0 ? -1 : 0;
 }
 
 /* 1 found and decoded, 0 absent, -1 error. */
 static int find(struct policy *p, const char *key, size_t len, struct rule *r)
 {
-	int rc = cdb_find(&p->cdb, key, (unsigned)len);
+	static unsigned char v[RULE_VALUE_MAX];
+	unsigned vlen;
+
+	errno = 0;
+	int rc = cdb_seek(p->fd, key, (unsigned)len, &vlen);
 	if (rc <= 0) {
 		if (rc < 0 && errno == 0)
 			errno = EPROTO;
 		return rc;
 	}
-	unsigned vlen = cdb_datalen(&p->cdb);
-	const unsigned char *v = cdb_get(&p->cdb, vlen, cdb_datapos(&p->cdb));
-	if (!v || rule_decode(r, v, vlen) < 0) {
+	if (vlen > sizeof v || cdb_bread(p->fd, v, (int)vlen) < 0 || rule_decode(r, v, vlen) < 0) {
 		errno = EPROTO;
 		return -1;
 	}
@@ -83,13 +73,19 @@ static int try_key(struct policy *p, char *key, const char *s, size_t len, int a
 	return find(p, key, n + len, r);
 }
 
+/* ETRN @x.y: a deny= on the host rule x.y refuses the domain too. */
+static int host_denies(struct policy *p, const char *name, size_t len, char *key, struct rule *r)
+{
+	int rc = try_key(p, key, name, len, 0, r);
+	return rc < 0 ? -1 : rc == 1 && r->deny[0];
+}
+
 int policy_lookup(struct policy *p, const struct node *n, char *key, struct rule *r)
 {
 	const char *name = n->name;
 	size_t len = n->len;
 	int rc;
 
-	errno = 0;
 	if (policy_open(p) < 0)
 		return -1;
 	if (n->kind != NODE_DOMAIN) {
@@ -98,6 +94,8 @@ int policy_lookup(struct policy *p, const struct node *n, char *key, struct rule
 			return rc;
 	} else {
 		name++, len--; /* walk from the domain itself */
+		if ((rc = host_denies(p, name, len, key, r)) != 0)
+			return rc;
 	}
 	while (len > 0) {
 		rc = try_key(p, key, name, len, 1, r);
@@ -112,12 +110,38 @@ int policy_lookup(struct policy *p, const struct node *n, char *key, struct rule
 	return 0;
 }
 
-int policy_client_ok(const struct rule *r, const struct addr *client)
+static const struct {
+	const char *reason; /* NULL: the rule's deny= text */
+	const char *log;
+} outcomes[] = {
+    [V_OK] = {"", ""},
+    [V_DENIED] = {NULL, "denied"},
+    [V_CLIENT] = {"client not authorized", "client-not-allowed"},
+};
+
+static int client_listed(const struct rule *r, const struct addr *client)
 {
-	if (r->nallow == 0)
-		return 1;
-	for (size_t i = 0; i < r->nallow; i++)
-		if (cidr_match(&r->allow[i], client))
+	for (size_t i = 0; i < r->allow.n; i++)
+		if (cidr_match(&r->allow.v[i], client))
 			return 1;
 	return 0;
+}
+
+enum verdict policy_authorize(const struct rule *r, const struct asker *who)
+{
+	if (r->deny[0])
+		return V_DENIED;
+	if (r->allow.n == 0 || client_listed(r, who->client))
+		return V_OK;
+	return V_CLIENT;
+}
+
+const char *verdict_reason(enum verdict v, const struct rule *r)
+{
+	return outcomes[v].reason ? outcomes[v].reason : r->deny;
+}
+
+const char *verdict_log(enum verdict v)
+{
+	return outcomes[v].log;
 }

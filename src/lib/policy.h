@@ -1,12 +1,15 @@
-/* policy.h: which rule applies to a node, and whether the client may ask.
+/* SPDX-License-Identifier: ISC */
+/* policy.h: which rule applies to a node, and whether the asker may start it.
  *
  * Lookup order for ETRN a.b.example.net: a.b.example.net, @a.b.example.net,
  * @b.example.net, @example.net, @net; the first (most specific) found wins.
- * ETRN @x.y tries @x.y then @y; #queue and [literal] match exactly. */
+ * ETRN @x.y tries @x.y then @y, after a deny= on the host rule x.y, which
+ * refuses the domain request too. #queue and [literal] match exactly.
+ *
+ * The cdb is read with read(2), never mapped: a database truncated in place
+ * under a running etrnd is a failed lookup (458), not a SIGBUS. */
 #ifndef ETRND_POLICY_H
 #define ETRND_POLICY_H
-
-#include <cdb.h>
 
 #include "addr.h"
 #include "node.h"
@@ -15,19 +18,35 @@
 struct policy {
 	const char *path;
 	int fd; /* -1 until the cdb is first needed */
-	struct cdb cdb;
 };
 
 void policy_init(struct policy *p, const char *cdb_path);
 void policy_close(struct policy *p);
-/* For long-running readers: drop the mapping if the file at the path was
- * replaced (etrnd-rules renames a new one into place). */
+/* For long-running readers: reopen if the file at the path was replaced
+ * (etrnd-rules renames a new one into place). */
 void policy_refresh(struct policy *p);
 /* 1: a rule was found (its key in key[NODE_BUF], the rule in r);
  * 0: no rule; -1: the cdb is missing, unreadable or corrupt (errno set,
  * EPROTO for a corrupt file or value). */
 int policy_lookup(struct policy *p, const struct node *n, char *key, struct rule *r);
-/* Whether client may ask under r: no allow= list admits anyone. */
-int policy_client_ok(const struct rule *r, const struct addr *client);
+
+/* Who may start a rule's node. One table of outcomes (policy.c), used by
+ * etrnd's ETRN and by the runner's re-check of a trigger. */
+enum verdict {
+	V_OK,
+	V_DENIED, /* deny= */
+	V_CLIENT, /* allow= does not list the client */
+};
+
+struct asker {
+	const struct addr *client; /* family 0 when unknown */
+	const char *user;          /* the login, or NULL */
+};
+
+enum verdict policy_authorize(const struct rule *r, const struct asker *who);
+/* The text after "Node X not allowed: " for a refusal. */
+const char *verdict_reason(enum verdict v, const struct rule *r);
+/* The log's reason= for a refusal. */
+const char *verdict_log(enum verdict v);
 
 #endif

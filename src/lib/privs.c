@@ -1,4 +1,6 @@
-/* privs.c */
+/* SPDX-License-Identifier: ISC */
+/* privs.c: dropping root for good (setgroups, setgid, setuid), verified
+ * by trying to regain it. */
 #include "privs.h"
 
 #include <errno.h>

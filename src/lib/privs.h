@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* privs.h: dropping root for good. */
 #ifndef ETRND_PRIVS_H
 #define ETRND_PRIVS_H

@@ -1,19 +1,12 @@
-/* rule.h: one rule, and its value in the cdb (format version 1).
+/* SPDX-License-Identifier: ISC */
+/* rule.h: one rule of etrnd.rules(5), and the table of its attributes.
  *
- * The cdb key is the normalised rule key (client.example.net, @example.net,
- * #queue, [192.0.2.1]). The value is binary, documented in etrnd.rules(5):
- *
- *   byte 0      format version, RULE_FORMAT (1)
- *   then fields, each: tag (1 octet), length (2 octets, big-endian), data
- *     'A' allow    entries of: family (4 or 6), prefix, 4 or 16 address octets
- *     'D' deny     reason, printable ASCII
- *     'S' spool    absolute directory path, printable ASCII
- *     'R' run      argv, each argument NUL-terminated
- *     'I' interval seconds, 4 octets big-endian
- *     'T' timeout  seconds, 4 octets big-endian
- *
- * Each tag appears at most once. The decoder checks everything again: a
- * value that does not decode is treated like a corrupt cdb (458). */
+ * Every attribute is one row of rule_attrs[] (ruleattr.c): its name in
+ * the rules file, its tag in the cdb value, its kind, its bounds and
+ * where it lives in struct rule. The rules parser (ruleparse.c), the cdb
+ * codec (rulecodec.c), the duplicate check and the error texts are all
+ * driven by that table: a new attribute is one row, its field here, its
+ * consumer and its line in etrnd.rules(5). */
 #ifndef ETRND_RULE_H
 #define ETRND_RULE_H
 
@@ -22,32 +15,78 @@
 #include "addr.h"
 #include "bounds.h"
 
+/* The cdb value format version (etrnd.rules(5), "The cdb"). */
 #define RULE_FORMAT 1
-/* Version byte plus every field at its largest. */
-#define RULE_VALUE_MAX \
-	(1 + 6 * 3 + RULE_ALLOW_MAX * 18 + RULE_DENY_MAX + RULE_PATH_MAX + RULE_RUN_MAX + 8)
+
+struct cidrs {
+	size_t n;
+	struct cidr v[RULE_ALLOW_MAX];
+};
+
+/* Words, each NUL-terminated, one after the other: a run= template. */
+struct words {
+	size_t n;   /* words */
+	size_t len; /* octets used in buf, NULs included */
+	char buf[RULE_RUN_MAX];
+};
 
 struct rule {
-	int has_deny;
-	char deny[RULE_DENY_MAX + 1];
-	size_t nallow;
-	struct cidr allow[RULE_ALLOW_MAX];
+	char deny[RULE_DENY_MAX + 1];  /* "" = no deny= */
+	struct cidrs allow;            /* n == 0: no allow= */
 	char spool[RULE_PATH_MAX + 1]; /* "" = no spool= */
-	size_t nrun;                   /* 0 = no run= */
-	size_t runlen;                 /* octets used in run, NULs included */
-	char run[RULE_RUN_MAX];        /* argv, NUL-separated */
+	struct words run;              /* n == 0: no run= */
 	long interval;                 /* -1 = not set */
 	long timeout;                  /* -1 = not set */
 };
 
+enum attr_kind {
+	ATTR_TEXT,    /* printable ASCII, 1..max octets */
+	ATTR_PATH,    /* ATTR_TEXT that starts with '/' */
+	ATTR_CIDRS,   /* comma-separated addresses or CIDR blocks, at most max */
+	ATTR_COMMAND, /* words; the first an absolute path; only %n %r %c %% */
+	ATTR_SECONDS, /* a number of seconds in [min, max] */
+};
+
+#define ATTR_ALONE 1u /* a rule with this attribute may have no other */
+
+struct rule_attr {
+	const char *name; /* in the rules file */
+	char tag;         /* in the cdb value */
+	enum attr_kind kind;
+	size_t off; /* offsetof(struct rule, ...) */
+	unsigned long min, max;
+	unsigned flags;
+};
+
+extern const struct rule_attr rule_attrs[];
+extern const size_t rule_nattrs;
+
+/* The largest encoded value: version octet, then every attribute's tag,
+ * length and largest data. */
+#define RULE_VALUE_MAX \
+	(1 + 6 * 3 + RULE_DENY_MAX + RULE_ALLOW_MAX * 18 + RULE_PATH_MAX + RULE_RUN_MAX + 2 * 4)
+
 void rule_init(struct rule *r);
-/* Encodes r into out (RULE_VALUE_MAX octets); returns the length. */
+/* The row for a name in the rules file, or NULL. */
+const struct rule_attr *rule_attr_named(const char *name, size_t len);
+/* Whether r has the attribute. */
+int rule_attr_present(const struct rule_attr *a, const struct rule *r);
+/* Sets the attribute from its text in the rules file. 0, or -1 with a
+ * reason ("allow: ...") in err. */
+int rule_attr_parse(const struct rule_attr *a, struct rule *r, const char *v, size_t len, char *err,
+		    size_t errsize);
+/* The attribute's cdb data into out (at most RULE_VALUE_MAX); returns its
+ * length. */
+size_t rule_attr_encode(const struct rule_attr *a, const struct rule *r, unsigned char *out);
+/* Sets the attribute from its cdb data, checked as strictly as the parser
+ * checks text. 0, or -1. */
+int rule_attr_decode(const struct rule_attr *a, struct rule *r, const unsigned char *d, size_t len);
+
+/* The cdb value (rulecodec.c). */
 size_t rule_encode(const struct rule *r, unsigned char *out);
-/* Decodes and validates a cdb value; 0, or -1 if it is not a valid v1 value. */
 int rule_decode(struct rule *r, const unsigned char *v, size_t len);
 
-/* Helpers shared by the parser and the decoder. */
-int rule_text_ok(const char *s, size_t len);    /* printable ASCII, space allowed */
-int rule_run_arg_ok(const char *s, size_t len); /* printable, %n %r %c %% only */
+/* A run= word: printable, and a '%' only in %n %r %c %%. */
+int rule_command_word_ok(const char *s, size_t len);
 
 #endif

@@ -1,4 +1,6 @@
-/* runargv.c */
+/* SPDX-License-Identifier: ISC */
+/* runargv.c: a run= template made into one node's argv; words stay words
+ * (no shell ever sees them). */
 #include "runargv.h"
 
 #include <string.h>
@@ -57,7 +59,7 @@ size_t runargv_template(char *out, size_t size, char *const *words, int n)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(words[i]);
-		if (!rule_run_arg_ok(words[i], len) || used + len + 1 > size)
+		if (!rule_command_word_ok(words[i], len) || used + len + 1 > size)
 			return 0;
 		memcpy(out + used, words[i], len + 1);
 		used += len + 1;

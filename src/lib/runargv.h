@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* runargv.h: a run= template (NUL-separated words) made into an argv for
  * one node: %n node, %r rule key, %c client address, %% a percent sign.
  * The words stay words: nothing is ever split again or given to a shell. */

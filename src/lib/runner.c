@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* runner.c: see runner.h. Time is CLOCK_MONOTONIC milliseconds, except
  * interval= stamps, which are wall-clock seconds so they survive restarts. */
 #include "runner.h"
@@ -161,8 +162,8 @@ static int prepare(struct runner *r, struct job *j, struct plan *p)
 		log_node("defer", j->t.node, "reason", "cdb-error");
 		return -1;
 	}
-	const char *why = rc == 0 ? "no-rule" : p->rule.has_deny ? "denied" : NULL;
-	if (!why && !p->rule.nrun && !r->cfg.deflen)
+	const char *why = rc == 0 ? "no-rule" : p->rule.deny[0] ? "denied" : NULL;
+	if (!why && !p->rule.run.n && !r->cfg.deflen)
 		why = "no-command";
 	if (why) {
 		log_node("drop", j->t.node, "reason", why);
@@ -176,8 +177,8 @@ static int prepare(struct runner *r, struct job *j, struct plan *p)
 /* The argv for this run, from the rule's run= or the default command. */
 static int build(struct runner *r, struct job *j, const struct plan *p, struct runargv *a)
 {
-	const char *tmpl = p->rule.nrun ? p->rule.run : r->cfg.deftmpl;
-	size_t tlen = p->rule.nrun ? p->rule.runlen : r->cfg.deflen;
+	const char *tmpl = p->rule.run.n ? p->rule.run.buf : r->cfg.deftmpl;
+	size_t tlen = p->rule.run.n ? p->rule.run.len : r->cfg.deflen;
 
 	if (runargv_expand(a, tmpl, tlen, j->t.node, j->rule, j->t.client) < 0) {
 		log_node("drop", j->t.node, "reason", "command-too-long");
@@ -300,6 +301,8 @@ static int load(struct runner *r, struct job *j, const char *node)
 
 	if (runq_read(&r->q, j->name, buf, sizeof buf, &len) == 0 &&
 	    trigger_parse(buf, len, &j->t, &why) == 0) {
+		if (j->t.lost)
+			snprintf(j->t.node, sizeof j->t.node, "%s", node);
 		if (strcmp(j->t.node, node) == 0)
 			return 0;
 		why = "node does not match the file name";

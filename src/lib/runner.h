@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* runner.h: etrnd-runner's scheduler. Claims triggers, runs one command
  * per node at a time and up to cfg.jobs nodes at once, kills commands that
  * overrun, retries failures with backoff, and never loses a trigger: a
@@ -27,7 +28,7 @@ struct runner_cfg {
 
 struct job {
 	char name[TRIGGER_NAME_MAX];
-	struct trigger_data t;
+	struct trigger t;
 	char rule[NODE_BUF];
 	char argv0[128];
 	pid_t pid; /* 0 while waiting to retry */

@@ -1,4 +1,6 @@
-/* runq.c */
+/* SPDX-License-Identifier: ISC */
+/* runq.c: the runner's side of the trigger queue: claim, release, refuse,
+ * recover, interval stamps, all with *at() calls on held directories. */
 #include "runq.h"
 
 #include <dirent.h>

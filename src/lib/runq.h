@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* runq.h: the runner's side of the trigger queue.
  *
  *   new/NAME   pending      cur/NAME   claimed (being run or waiting to retry)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sandbox.c: Landlock through raw system calls (no library needed). The
  * kernel ABI is stable; rights newer than the installed headers (Debian 12
  * ships 6.1's) are spelt out here with their UAPI values, and each is only

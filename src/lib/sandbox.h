@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sandbox.h: after setup, etrnd may write only beneath QUEUEDIR and may not
  * open TCP connections or listen (Linux Landlock). Reads are not limited:
  * spool= directories can be anywhere. */

@@ -1,4 +1,6 @@
-/* serve.c */
+/* SPDX-License-Identifier: ISC */
+/* serve.c: the loop that feeds a connection's lines to the I/O-free
+ * session engine and flushes its replies. */
 #include "serve.h"
 
 void serve(struct session *s, struct netio *n, struct outbuf *o)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* serve.h: the session loop on a connection. */
 #ifndef ETRND_SERVE_H
 #define ETRND_SERVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session.c: command table and replies. Every reply after the greeting
  * carries an RFC 3463 code, except the HELO/EHLO replies: RFC 2034 exempts
  * them, and the EHLO grammar (RFC 5321 4.1.1.1) has no room for one. */
@@ -8,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rule.h"
+#include "text.h"
 
 static void reply(struct session *s, const char *fmt, ...)
 {
@@ -35,18 +36,9 @@ static void end(struct session *s, const char *why)
 	s->end = why;
 }
 
-/* Printable ASCII without blanks: the only thing a parameter may be. */
-static int clean(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 static void cmd_helo(struct session *s, const char *arg, size_t len, int ehlo)
 {
-	if (len == 0 || !clean(arg, len)) {
+	if (len == 0 || !text_word(arg, len)) {
 		reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
 		return;
 	}
@@ -94,7 +86,7 @@ static void cmd_etrn(struct session *s, const char *arg, size_t len)
 		reply(s, "500 5.5.2 Syntax Error");
 		return;
 	}
-	if (!clean(arg, len) || node_parse(&node, arg, len, 0) < 0) {
+	if (!text_word(arg, len) || node_parse(&node, arg, len, 0) < 0) {
 		reply(s, "501 5.5.4 Syntax Error in Parameters");
 		return;
 	}
@@ -104,7 +96,7 @@ static void cmd_etrn(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	s->etrn(s->ctx, &node, &res);
-	if (res.code == 459 && (!res.reason[0] || !rule_text_ok(res.reason, strlen(res.reason))))
+	if (res.code == 459 && (!res.reason[0] || !text_printable(res.reason, strlen(res.reason))))
 		strcpy(res.reason, "access denied");
 	etrn_reply(s, &node, &res);
 }
@@ -222,7 +214,7 @@ int session_line(struct session *s, const char *line, size_t len)
 		a++;
 	while (len > a && blank(line[len - 1]))
 		len--;
-	const struct command *c = clean(line, v) ? lookup(line, v) : NULL;
+	const struct command *c = text_word(line, v) ? lookup(line, v) : NULL;
 	if (!c)
 		reply(s, "500 5.5.2 Syntax error, command unrecognized");
 	else

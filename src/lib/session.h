@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session.h: the SMTP dialogue of etrnd, free of I/O.
  *
  * Lines go in (without their line end), whole replies come out into an

@@ -1,4 +1,6 @@
-/* smtpc.c */
+/* SPDX-License-Identifier: ISC */
+/* smtpc.c: the client side of SMTP: send a command, read a whole
+ * (multi-line) reply, bounded like the server side. */
 #include "smtpc.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtpc.h: the client side of a short SMTP dialogue (for etrn(1)): send a
  * command, read a whole (possibly multi-line) reply, with the same bounded
  * lines and deadlines as the server (netio). */

@@ -1,4 +1,6 @@
-/* spool.c */
+/* SPDX-License-Identifier: ISC */
+/* spool.c: counting the messages held for a node (spool= directory or
+ * maildir), capped, for the 251/252/253 replies. */
 #include "spool.h"
 
 #include <dirent.h>

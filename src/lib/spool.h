@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spool.h: how many messages wait for a node (spool= in the rules). */
 #ifndef ETRND_SPOOL_H
 #define ETRND_SPOOL_H

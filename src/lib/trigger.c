@@ -1,4 +1,6 @@
-/* trigger.c: maildir-style delivery of a trigger file. */
+/* SPDX-License-Identifier: ISC */
+/* trigger.c: trigger names, the trigger file format (one field table for
+ * writer and reader) and maildir-style delivery of a trigger into new/. */
 #include "trigger.h"
 
 #include <errno.h>
@@ -11,6 +13,10 @@
 
 #include "addr.h"
 #include "fsutil.h"
+#include "num.h"
+#include "queue.h"
+
+/* -- names ----------------------------------------------------------- */
 
 static int plain(unsigned char c)
 {
@@ -25,7 +31,7 @@ size_t trigger_name(const char *node, char *out, size_t size)
 	for (const unsigned char *p = (const unsigned char *)node; *p; p++) {
 		if (n + 4 > size)
 			return 0;
-		if (plain(*p)) {
+		if (plain(*p) || (*p == '@' && p == (const unsigned char *)node)) {
 			out[n++] = (char)*p;
 		} else {
 			out[n++] = '%';
@@ -33,7 +39,7 @@ size_t trigger_name(const char *node, char *out, size_t size)
 			out[n++] = hex[*p & 15];
 		}
 	}
-	if (n == 0 || n >= size)
+	if (n == 0 || n >= size || n > NAME_MAX)
 		return 0;
 	out[n] = '\0';
 	return n;
@@ -51,6 +57,7 @@ static int unhex(char c)
 int trigger_unname(const char *name, char *out, size_t size)
 {
 	size_t n = 0;
+	int legacy = 0;
 
 	for (const char *p = name; *p; p++) {
 		int c = (unsigned char)*p;
@@ -59,10 +66,12 @@ int trigger_unname(const char *name, char *out, size_t size)
 			if (lo < 0)
 				return -1;
 			c = hi * 16 + lo;
-			if (plain((unsigned char)c) || c == 0)
+			if (c == '@' && p == name)
+				legacy = 1; /* "%40domain": written by etrnd before 0.2 */
+			else if (plain((unsigned char)c) || c == 0 || c == '@')
 				return -1; /* not the one encoding etrnd writes */
 			p += 2;
-		} else if (!plain((unsigned char)c)) {
+		} else if (!plain((unsigned char)c) && !(c == '@' && p == name)) {
 			return -1;
 		}
 		if (n + 1 >= size)
@@ -76,88 +85,51 @@ int trigger_unname(const char *name, char *out, size_t size)
 	struct node parsed;
 	if (node_parse(&parsed, out, n, 0) < 0 || strcmp(parsed.name, out) != 0)
 		return -1;
-	return 0;
+	return legacy;
 }
 
-static int fill_content(char *buf, size_t size, const struct trigger *t)
+/* -- the field table ------------------------------------------------- */
+
+enum tkind { TK_VERSION, TK_NODE, TK_RULEKEY, TK_CLIENT, TK_USER, TK_TIME, TK_PID };
+
+static const struct tfield {
+	const char *name;
+	enum tkind kind;
+	int since; /* the first version that has it */
+} fields[] = {
+    {"version", TK_VERSION, 1}, {"node", TK_NODE, 1}, {"rule", TK_RULEKEY, 1},
+    {"client", TK_CLIENT, 1},   {"user", TK_USER, 2}, {"time", TK_TIME, 1},
+    {"pid", TK_PID, 1},
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static int format_field(const struct tfield *f, const struct trigger *t, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "version=%d\nnode=%s\nrule=%s\nclient=%s\ntime=%lld\npid=%ld\n",
-			 TRIGGER_VERSION, t->node, t->rule, t->client, t->time, t->pid);
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
+	switch (f->kind) {
+	case TK_VERSION: return snprintf(buf, size, "%s=%d\n", f->name, TRIGGER_VERSION);
+	case TK_NODE: return snprintf(buf, size, "%s=%s\n", f->name, t->node);
+	case TK_RULEKEY: return snprintf(buf, size, "%s=%s\n", f->name, t->rule);
+	case TK_CLIENT: return snprintf(buf, size, "%s=%s\n", f->name, t->client);
+	case TK_USER: return snprintf(buf, size, "%s=%s\n", f->name, t->user[0] ? t->user : "-");
+	case TK_TIME: return snprintf(buf, size, "%s=%lld\n", f->name, t->time);
+	case TK_PID: return snprintf(buf, size, "%s=%ld\n", f->name, t->pid);
+	}
+	return -1;
+}
+
+size_t trigger_format(const struct trigger *t, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (fields[i].since > TRIGGER_VERSION)
+			continue;
+		int w = format_field(&fields[i], t, buf + n, size - n);
+		if (w < 0 || (size_t)w >= size - n)
+			return 0;
+		n += (size_t)w;
 	}
 	return n;
-}
-
-static int write_file(const char *path, const char *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return close(fd);
-}
-
-int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t)
-{
-	char name[TRIGGER_NAME_MAX], tmp[PATH_MAX], dst[PATH_MAX], newdir[PATH_MAX];
-	char content[4 * NODE_BUF + 128];
-
-	int len = fill_content(content, sizeof content, t);
-	if (len < 0)
-		return -1;
-	if (!trigger_name(t->node, name, sizeof name) ||
-	    snprintf(tmp, sizeof tmp, "%s/tmp/%s", queuedir, uniq) >= (int)sizeof tmp ||
-	    snprintf(dst, sizeof dst, "%s/new/%s", queuedir, name) >= (int)sizeof dst ||
-	    snprintf(newdir, sizeof newdir, "%s/new", queuedir) >= (int)sizeof newdir) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (write_file(tmp, content, (size_t)len) < 0 || rename(tmp, dst) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	/* The trigger is in place; a failed directory fsync only weakens
-	 * durability across a crash, so it is reported but not undone. */
-	return fsync_dir(newdir) < 0 ? -2 : 0;
-}
-
-void trigger_poke(const char *queuedir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (snprintf(path, sizeof path, "%s/trigger", queuedir) >= (int)sizeof path)
-		return;
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return; /* no FIFO, or nobody reading it: the runner rescans anyway */
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		(void)!write(fd, "", 1);
-	close(fd);
-}
-
-static int parse_digits(const char *v, size_t len, long long *out)
-{
-	long long n = 0;
-
-	if (len == 0 || len > 18)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		n = n * 10 + (v[i] - '0');
-	}
-	*out = n;
-	return 0;
 }
 
 /* A node or rule key, accepted only in its normalised form. */
@@ -171,84 +143,214 @@ static int parse_key(char *out, const char *v, size_t len, int flags)
 	return 0;
 }
 
-static int parse_client(char *out, size_t size, const char *v, size_t len)
+static int parse_client(char *out, const char *v, size_t len)
 {
 	struct addr a;
-	char text[64];
+	char text[TRIGGER_CLIENT_MAX];
 
 	if (len == 7 && memcmp(v, "unknown", 7) == 0) {
-		snprintf(out, size, "unknown");
+		memcpy(out, "unknown", 8);
 		return 0;
 	}
 	if (addr_parse(&a, v, len) < 0)
 		return -1;
 	size_t n = addr_format(&a, text, sizeof text);
-	if (n != len || memcmp(text, v, len) != 0 || n >= size)
+	if (n != len || memcmp(text, v, len) != 0)
 		return -1;
 	memcpy(out, text, n + 1);
 	return 0;
 }
 
-static int parse_field(struct trigger_data *t, const char *k, size_t klen, const char *v,
-		       size_t vlen)
+static int parse_user(char *out, const char *v, size_t len)
 {
-	long long num;
-
-#define KEY(s) (klen == sizeof(s) - 1 && memcmp(k, s, klen) == 0)
-	if (KEY("version"))
-		return parse_digits(v, vlen, &num) == 0 && num == TRIGGER_VERSION ? 0 : -1;
-	if (KEY("node"))
-		return parse_key(t->node, v, vlen, 0);
-	if (KEY("rule"))
-		return parse_key(t->rule, v, vlen, NODE_RULEKEY);
-	if (KEY("client"))
-		return parse_client(t->client, sizeof t->client, v, vlen);
-	if (KEY("time"))
-		return parse_digits(v, vlen, &t->time);
-	if (KEY("pid")) {
-		if (parse_digits(v, vlen, &num) < 0 || num > 0x7fffffff)
-			return -1;
-		t->pid = (long)num;
+	if (len == 1 && v[0] == '-') {
+		memcpy(out, "-", 2);
 		return 0;
 	}
-#undef KEY
+	return login_parse(out, v, len) == 0 && memcmp(out, v, len) == 0 ? 0 : -1;
+}
+
+static int parse_field(const struct tfield *f, struct trigger *t, const char *v, size_t len)
+{
+	unsigned long long n;
+
+	switch (f->kind) {
+	case TK_VERSION: return -1; /* only on the first line */
+	case TK_NODE: return parse_key(t->node, v, len, 0);
+	case TK_RULEKEY: return parse_key(t->rule, v, len, NODE_RULEKEY);
+	case TK_CLIENT: return parse_client(t->client, v, len);
+	case TK_USER: return parse_user(t->user, v, len);
+	case TK_TIME:
+		if (num_parse(v, len, 0, 1ULL << 62, &n) < 0)
+			return -1;
+		t->time = (long long)n;
+		return 0;
+	case TK_PID:
+		if (num_parse(v, len, 1, 0x7fffffff, &n) < 0)
+			return -1;
+		t->pid = (long)n;
+		return 0;
+	}
 	return -1;
 }
 
-int trigger_parse(const char *buf, size_t len, struct trigger_data *t, const char **why)
+static const struct tfield *field_named(const char *k, size_t klen, int version)
 {
-	static const char *const keys[] = {"version", "node", "rule", "client", "time", "pid"};
-	unsigned seen = 0;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].since <= version && strlen(fields[i].name) == klen &&
+		    memcmp(fields[i].name, k, klen) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+static int parse_version(const char *buf, size_t len, size_t *pos)
+{
+	static const char key[] = "version=";
+	unsigned long long v;
+	const char *nl = memchr(buf, '\n', len);
+
+	if (!nl || (size_t)(nl - buf) < sizeof key - 1 || memcmp(buf, key, sizeof key - 1) != 0 ||
+	    num_parse(buf + sizeof key - 1, (size_t)(nl - buf) - (sizeof key - 1), 1,
+		      TRIGGER_VERSION, &v) < 0)
+		return -1;
+	*pos = (size_t)(nl - buf) + 1;
+	return (int)v;
+}
+
+int trigger_parse(const char *buf, size_t len, struct trigger *t, const char **why)
+{
+	unsigned seen = 1, want = 0; /* bit 0: version */
 	size_t pos = 0;
 
 	memset(t, 0, sizeof *t);
+	memcpy(t->user, "-", 2);
+	memcpy(t->client, "unknown", 8);
+	if (len == 0) {
+		t->lost = 1;
+		return 0;
+	}
 	*why = "not a trigger file";
-	if (len == 0 || len > TRIGGER_FILE_MAX || buf[len - 1] != '\n' || memchr(buf, 0, len))
+	if (len > TRIGGER_FILE_MAX || buf[len - 1] != '\n' || memchr(buf, 0, len) ||
+	    (t->version = parse_version(buf, len, &pos)) < 0)
 		return -1;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (fields[i].since <= t->version)
+			want |= 1u << i;
 	while (pos < len) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', len - pos);
+		const char *line = buf + pos, *nl = memchr(line, '\n', len - pos);
 		const char *eq = memchr(line, '=', (size_t)(nl - line));
 		pos = (size_t)(nl - buf) + 1;
-		if (!eq)
-			return -1;
-		size_t klen = (size_t)(eq - line), i;
-		for (i = 0; i < 6; i++)
-			if (strlen(keys[i]) == klen && memcmp(keys[i], line, klen) == 0)
-				break;
-		if (i == 6 || (seen & (1u << i))) {
-			*why = i == 6 ? "unknown field" : "field given twice";
+		const struct tfield *f =
+		    eq ? field_named(line, (size_t)(eq - line), t->version) : NULL;
+		unsigned bit = f ? 1u << (f - fields) : 0;
+		if (!f || (seen & bit)) {
+			*why = f ? "field given twice" : "unknown field";
 			return -1;
 		}
-		seen |= 1u << i;
-		if (parse_field(t, line, klen, eq + 1, (size_t)(nl - eq - 1)) < 0) {
+		seen |= bit;
+		if (parse_field(f, t, eq + 1, (size_t)(nl - eq - 1)) < 0) {
 			*why = "invalid field";
 			return -1;
 		}
 	}
-	if (seen != 0x3f) {
+	if (seen != want) {
 		*why = "missing field";
 		return -1;
 	}
 	return 0;
+}
+
+/* -- writing --------------------------------------------------------- */
+
+#define DIRFLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+
+/* Creates tmp/UNIQ with the content; on failure removes what it created. */
+static int write_temp(int tmpdir, const char *uniq, const char *buf, size_t len, int sync)
+{
+	int fd = openat(tmpdir, uniq, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1; /* EEXIST: someone else's file, never ours to remove */
+	if (write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0)) {
+		int e = errno;
+		close(fd);
+		unlinkat(tmpdir, uniq, 0);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		int e = errno;
+		unlinkat(tmpdir, uniq, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int place(int tmpdir, int newdir, const char *uniq, const char *name,
+		 const struct trigger *t, unsigned flags)
+{
+	char content[TRIGGER_FILE_MAX];
+	struct stat st;
+	size_t len = trigger_format(t, content, sizeof content);
+
+	if (len == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!(flags & TRIGGER_REPLACE) && fstatat(newdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1; /* a pending trigger starts a run that begins after this ETRN */
+	if (write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0)
+		return -1;
+	int rc = flags & TRIGGER_REPLACE ? renameat(tmpdir, uniq, newdir, name)
+					 : rename_noreplace(tmpdir, uniq, newdir, name);
+	if (rc < 0) {
+		int e = errno;
+		unlinkat(tmpdir, uniq, 0);
+		if (e == EEXIST)
+			return 1; /* another ETRN for the node came first */
+		errno = e;
+		return -1;
+	}
+	/* The trigger is in place; a failed directory fsync only weakens
+	 * durability across a crash, so it is reported but not undone. */
+	return fsync(newdir) < 0 ? -2 : 0;
+}
+
+int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t, unsigned flags)
+{
+	char name[TRIGGER_NAME_MAX];
+	int q = -1, tmpdir = -1, newdir = -1, rc = -1;
+
+	if (!trigger_name(t->node, name, sizeof name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((q = open(queuedir, DIRFLAGS)) >= 0 &&
+	    (tmpdir = openat(q, queue_dirs[Q_TMP].name, DIRFLAGS | O_NOFOLLOW)) >= 0 &&
+	    (newdir = openat(q, queue_dirs[Q_NEW].name, DIRFLAGS | O_NOFOLLOW)) >= 0)
+		rc = place(tmpdir, newdir, uniq, name, t, flags);
+	int e = errno;
+	if (newdir >= 0)
+		close(newdir);
+	if (tmpdir >= 0)
+		close(tmpdir);
+	if (q >= 0)
+		close(q);
+	errno = e;
+	return rc;
+}
+
+void trigger_poke(const char *queuedir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s/%s", queuedir, QUEUE_FIFO) >= (int)sizeof path)
+		return;
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return; /* no FIFO, or nobody reading it: the runner rescans anyway */
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)!write(fd, "", 1);
+	close(fd);
 }

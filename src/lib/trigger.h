@@ -1,56 +1,67 @@
-/* trigger.h: the trigger queue (QUEUEDIR/tmp, new, cur, trigger FIFO).
+/* SPDX-License-Identifier: ISC */
+/* trigger.h: a trigger file, written by etrnd and read by the runner.
  *
- * A trigger is a small file "new/NAME", NAME an injective encoding of the
- * node, so repeated ETRNs for one node coalesce into one pending trigger.
- * Content, one "key=value" per line:
- *   version=1  node=...  rule=...  client=...  time=...  pid=... */
+ * A trigger is "new/NAME", NAME an injective, file-name-safe encoding of
+ * the node, so repeated ETRNs for one node coalesce into one pending
+ * trigger. Its content is "key=value" lines, driven by one field table
+ * (trigger.c); the first line is version=N, and the runner reads every
+ * version up to TRIGGER_VERSION, so triggers pending across an upgrade
+ * are not lost:
+ *   version 1: version node rule client time pid
+ *   version 2: version node rule client user time pid */
 #ifndef ETRND_TRIGGER_H
 #define ETRND_TRIGGER_H
 
 #include <stddef.h>
 
+#include "login.h"
 #include "node.h"
 
-#define TRIGGER_VERSION 1
-/* An encoded name: every octet may become three. */
-#define TRIGGER_NAME_MAX (3 * NODE_BUF)
-
-struct trigger {
-	const char *node;   /* normalised */
-	const char *rule;   /* the rule key that matched */
-	const char *client; /* address text, or "unknown" */
-	long long time;
-	long pid;
-};
-
-/* Encodes a normalised node as a file name: [a-z0-9.-] stay, every other
- * octet becomes %XX (upper-case hex). Returns the length, or 0 if it does
- * not fit. */
-size_t trigger_name(const char *node, char *out, size_t size);
-/* Decodes a name back into a node; -1 unless it is the encoding etrnd
- * writes of a valid, normalised node. */
-int trigger_unname(const char *name, char *out, size_t size);
-
-/* Writes tmp/UNIQUE, fsyncs it, renames it to new/NAME and fsyncs new/.
- * uniq names the temp file (time.PpidQseq.host). On failure removes the
- * temp file and returns -1 with errno set. Returns -2 when the trigger is
- * in place but the fsync of new/ failed (logged; the trigger stands). */
-int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t);
-/* What the runner reads back from a trigger file, every field checked. */
-struct trigger_data {
-	char node[NODE_BUF];
-	char rule[NODE_BUF];
-	char client[64]; /* canonical address text, or "unknown" */
-	long long time;
-	long pid;
-};
-
+#define TRIGGER_VERSION 2
+/* An encoded name: at most NAME_MAX for every valid node. */
+#define TRIGGER_NAME_MAX 256
 /* Largest trigger file the runner accepts. */
 #define TRIGGER_FILE_MAX 2048
+#define TRIGGER_CLIENT_MAX 64
 
-/* Parses a trigger file's content: exactly the six lines etrnd writes, each
- * once, each valid. Returns 0, or -1 with a reason in *why. */
-int trigger_parse(const char *buf, size_t len, struct trigger_data *t, const char **why);
+struct trigger {
+	int version;
+	char node[NODE_BUF];             /* normalised */
+	char rule[NODE_BUF];             /* the rule key that matched */
+	char client[TRIGGER_CLIENT_MAX]; /* canonical address, or "unknown" */
+	char user[LOGIN_BUF];            /* the login, or "-" */
+	long long time;                  /* when etrnd wrote it */
+	long pid;                        /* etrnd's pid */
+	int lost; /* an empty file (a crash took its content): only the node is known */
+};
+
+/* Encodes a normalised node as a file name: [a-z0-9.-] and a leading '@'
+ * stay, every other octet becomes %XX (upper-case hex). Returns the length,
+ * or 0 if it does not fit. */
+size_t trigger_name(const char *node, char *out, size_t size);
+/* Decodes a name back into a node; -1 unless it is the encoding etrnd
+ * writes of a valid, normalised node. Returns 1 for the encoding of etrnd
+ * before 0.2 ("%40domain"), which the runner renames, else 0. */
+int trigger_unname(const char *name, char *out, size_t size);
+
+/* The file content for t (version TRIGGER_VERSION). Returns the length, or
+ * 0 if it does not fit. */
+size_t trigger_format(const struct trigger *t, char *buf, size_t size);
+/* Parses a trigger file's content: every field of its version exactly
+ * once, each valid. An empty file is a lost trigger (t->lost, node ""), for
+ * the caller to fill from the name. Returns 0, or -1 with a reason in
+ * *why. */
+int trigger_parse(const char *buf, size_t len, struct trigger *t, const char **why);
+
+#define TRIGGER_SYNC 1u    /* fsync the content too: it must survive a crash */
+#define TRIGGER_REPLACE 2u /* replace a pending trigger instead of joining it */
+
+/* Writes tmp/UNIQ, renames it to new/NAME and fsyncs new/. Without
+ * TRIGGER_REPLACE a pending new/NAME is left as it is (nothing written).
+ * uniq names the temp file. Returns 0 written, 1 already pending, -2 in
+ * place but the fsync of new/ failed, -1 failed (errno set, nothing left
+ * behind). */
+int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t, unsigned flags);
 
 /* One byte to QUEUEDIR/trigger if it is a FIFO with a reader; never blocks. */
 void trigger_poke(const char *queuedir);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Real ETRN clients against etrnd under tcpserver on loopback: our etrn(1)
 # (IPv4, IPv6, exit codes, -v, timeouts), fetchmail (-p ETRN
 # --fetchdomains), msmtp (--rmqs) and Python's smtplib (docmd('ETRN')).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make install / uninstall into a DESTDIR with a PREFIX: the tree is what
 # INSTALL says, the programs run from there, and uninstall removes it all.
 set -euo pipefail

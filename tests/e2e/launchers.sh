@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # etrnd under the launchers users already run, each with its own config
 # (made from the sample in etc/) and port on loopback: openbsd-inetd,
 # xinetd, tcpserver with a tcprules cdb (127.0.0.1 and ::1), a daemontools

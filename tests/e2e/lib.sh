@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: shared by the end-to-end scripts. Loopback only; every process
 # started is recorded and stopped by PID; every wait is bounded.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # End to end with a real Postfix: mail for hold.example is held by
 # defer_transports until ETRN; etrnd (under tcpserver) takes the ETRN,
 # etrnd-runner runs "postqueue -s hold.example", and Postfix delivers the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Greedy and slow clients against etrnd under tcpserver on loopback:
 # 200 concurrent connections all get correct replies; a client that sends
 # one byte a second is cut at the session deadline with 421.

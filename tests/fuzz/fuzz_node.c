@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: node syntax and the trigger-name encoding. A node that
  * parses is normalised (parsing it again gives itself) and its file name
  * decodes back to it; the name never holds '/'. */

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: one rules line. A line that parses encodes to a value
  * that decodes to the same rule. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "ruleparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the SMTP engine fed arbitrary bytes, split into lines
  * the way netio does. Invariants: every reply line ends in CRLF, is at most
  * SMTP_LINE_MAX octets, starts with a known code; the ETRN callback only

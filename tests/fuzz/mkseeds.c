@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mkseeds CDB DIR: writes every value of a compiled cdb into DIR as a
  * seed for fuzz_value. */
 #include <cdb.h>

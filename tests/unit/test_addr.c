@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Addresses and CIDR blocks. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

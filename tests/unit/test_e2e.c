@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* End-to-end scripts (tests/e2e/) with real third-party programs, run as
  * Criterion tests so that make check reports them with everything else. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bin/etrnd as a process: sockets, limits, timeouts, failures, logs. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

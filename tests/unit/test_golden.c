@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Golden transcripts: tests/golden/NAME.in through the real bin/etrnd,
  * against a cdb compiled by the real bin/etrnd-rules. NAME.out holds the
  * exact replies (CRLF on the wire, LF in the file); NAME.triggers the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Log lines: key=value, sanitised, bounded. */
 #include <criterion/criterion.h>
 #include <stdio.h>

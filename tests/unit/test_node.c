@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Node syntax: RFC 1985 arguments, strict. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* run= templates into argv, and trigger files read back. */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -52,47 +53,4 @@ Test(runargv, default_command_template)
 	cr_assert_eq(runargv_template(out, sizeof out, esc, 2), 0);
 	char *ctl[] = {"/bin/x", "a\nb"};
 	cr_assert_eq(runargv_template(out, sizeof out, ctl, 2), 0);
-}
-
-static int parse(const char *s)
-{
-	struct trigger_data t;
-	const char *why;
-	return trigger_parse(s, strlen(s), &t, &why);
-}
-
-Test(trigger_file, valid_content)
-{
-	struct trigger_data t;
-	const char *why;
-	const char *s = "version=1\nnode=client.example.net\nrule=@example.net\n"
-			"client=2001:db8::7\ntime=1700000000\npid=42\n";
-	cr_assert_eq(trigger_parse(s, strlen(s), &t, &why), 0, "%s", why);
-	cr_assert_str_eq(t.node, "client.example.net");
-	cr_assert_str_eq(t.rule, "@example.net");
-	cr_assert_str_eq(t.client, "2001:db8::7");
-	cr_assert_eq(t.time, 1700000000);
-	cr_assert_eq(t.pid, 42);
-	cr_assert_eq(parse("version=1\nnode=#q\nrule=#q\nclient=unknown\ntime=1\npid=1\n"), 0);
-}
-
-Test(trigger_file, anything_else_is_refused)
-{
-	static const char *const bad[] = {
-	    "",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\n",
-	    "version=2\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-	    "version=1\nnode=A.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example;x\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example\nrule=localname\nclient=unknown\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=1.2.3\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=::FFFF:1.2.3.4\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=x\npid=1\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1",
-	    "version=1\nnode=a.example\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\nrun=/bin/sh\n",
-	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n\n",
-	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_expect_eq(parse(bad[i]), -1, "case %zu accepted", i);
 }

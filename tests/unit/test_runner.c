@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bin/etrnd-runner as a process, fed by the real bin/etrnd. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The Landlock sandbox: writes beneath QUEUEDIR only, no TCP. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

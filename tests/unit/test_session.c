@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The SMTP engine, without I/O: lines in, replies out. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Counting held messages. */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,11 +1,25 @@
-/* Trigger names and trigger files. */
+/* SPDX-License-Identifier: ISC */
+/* Trigger names, the trigger file format and writing triggers. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "queue.h"
 #include "testutil.h"
 #include "trigger.h"
+
+static struct trigger mk(const char *node, const char *rule, const char *client, long long time,
+			 long pid)
+{
+	struct trigger t = {.version = TRIGGER_VERSION, .time = time, .pid = pid};
+	snprintf(t.node, sizeof t.node, "%s", node);
+	snprintf(t.rule, sizeof t.rule, "%s", rule);
+	snprintf(t.client, sizeof t.client, "%s", client);
+	snprintf(t.user, sizeof t.user, "-");
+	return t;
+}
 
 Test(trigger, names_are_safe_and_injective)
 {
@@ -22,7 +36,7 @@ Test(trigger, names_are_safe_and_injective)
 		for (int j = 0; j < i; j++)
 			cr_assert_str_neq(names[i], names[j]);
 	}
-	cr_assert_str_eq(names[1], "%40example.net");
+	cr_assert_str_eq(names[1], "@example.net");
 	cr_assert_str_eq(names[3], "%23dial%5Fup");
 }
 
@@ -39,32 +53,42 @@ Test(trigger, write_renames_into_new_and_coalesces)
 {
 	char *d = tu_tmpdir();
 	const char *q = tu_queue(d);
-	struct trigger t = {"client.example.net", "@example.net", "192.0.2.7", 1700000000, 42};
-	cr_assert_eq(trigger_write(q, "1.P1Q1.h", &t), 0);
-	t.client = "192.0.2.8";
-	cr_assert_eq(trigger_write(q, "1.P1Q2.h", &t), 0);
+	struct trigger t = mk("client.example.net", "@example.net", "192.0.2.7", 1700000000, 42);
+	cr_assert_eq(trigger_write(q, "1.P1Q1.h", &t, 0), 0);
+	snprintf(t.client, sizeof t.client, "192.0.2.8");
+	cr_assert_eq(trigger_write(q, "1.P1Q2.h", &t, 0), 1, "a pending trigger is joined");
 	cr_assert_eq(tu_count(tu_path(q, "new")), 1);
 	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0);
 	char *c = tu_read(tu_path(q, "new/client.example.net"), NULL);
-	cr_assert_str_eq(c, "version=1\nnode=client.example.net\nrule=@example.net\n"
-			    "client=192.0.2.8\ntime=1700000000\npid=42\n");
+	cr_assert_str_eq(c, "version=2\nnode=client.example.net\nrule=@example.net\n"
+			    "client=192.0.2.7\nuser=-\ntime=1700000000\npid=42\n");
 	free(c);
+	/* a rule whose command uses %c: the latest asker's address replaces it */
+	cr_assert_eq(trigger_write(q, "1.P1Q3.h", &t, TRIGGER_SYNC | TRIGGER_REPLACE), 0);
+	c = tu_read(tu_path(q, "new/client.example.net"), NULL);
+	cr_assert(strstr(c, "client=192.0.2.8\n"), "%s", c);
+	free(c);
+	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0);
 	tu_rmtree(d);
 }
 
 Test(trigger, failures_leave_nothing_behind)
 {
 	char *d = tu_tmpdir();
-	struct trigger t = {"a.example", "a.example", "unknown", 1, 1};
-	cr_assert_eq(trigger_write(tu_path(d, "missing"), "u", &t), -1);
+	struct trigger t = mk("a.example", "a.example", "unknown", 1, 1);
+	cr_assert_eq(trigger_write(tu_path(d, "missing"), "u", &t, 0), -1);
 	const char *q = tu_queue(d);
 	rmdir(tu_path(q, "new"));
-	cr_assert_eq(trigger_write(q, "u", &t), -1);
+	cr_assert_eq(trigger_write(q, "u", &t, 0), -1);
 	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0, "temp file left behind");
 	/* an existing temp name is never overwritten (O_EXCL) */
 	mkdir(tu_path(q, "new"), 0755);
 	tu_write(tu_path(q, "tmp/u"), "someone else's");
-	cr_assert_eq(trigger_write(q, "u", &t), -1);
+	cr_assert_eq(trigger_write(q, "u", &t, 0), -1);
+	char *other = tu_read(tu_path(q, "tmp/u"), NULL);
+	cr_assert(other, "another process's temp file was removed");
+	cr_assert_str_eq(other, "someone else's");
+	free(other);
 	tu_rmtree(d);
 }
 
@@ -82,4 +106,52 @@ Test(trigger, poke_never_blocks)
 	free(tu_read(tu_path(q, "trigger"), &len));
 	cr_assert_eq(len, 0);
 	tu_rmtree(d);
+}
+
+static int parse(const char *s)
+{
+	struct trigger t;
+	const char *why;
+	return trigger_parse(s, strlen(s), &t, &why);
+}
+
+Test(trigger_file, valid_content)
+{
+	struct trigger t;
+	const char *why;
+	const char *s = "version=1\nnode=client.example.net\nrule=@example.net\n"
+			"client=2001:db8::7\ntime=1700000000\npid=42\n";
+	cr_assert_eq(trigger_parse(s, strlen(s), &t, &why), 0, "%s", why);
+	cr_assert_str_eq(t.node, "client.example.net");
+	cr_assert_str_eq(t.rule, "@example.net");
+	cr_assert_str_eq(t.client, "2001:db8::7");
+	cr_assert_eq(t.time, 1700000000);
+	cr_assert_eq(t.pid, 42);
+	cr_assert_eq(parse("version=1\nnode=#q\nrule=#q\nclient=unknown\ntime=1\npid=1\n"), 0);
+}
+
+Test(trigger_file, anything_else_is_refused)
+{
+	static const char *const bad[] = {
+	    "\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\n",
+	    "version=2\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=3\nnode=a.example\nrule=a.example\nclient=unknown\nuser=-\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\nuser=-\ntime=1\npid=1\n",
+	    "node=a.example\nversion=1\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=2\nnode=a.example\nrule=a.example\nclient=unknown\nuser=Bob\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=0\n",
+	    "version=1\nnode=A.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example;x\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=localname\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=1.2.3\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=::FFFF:1.2.3.4\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=x\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1",
+	    "version=1\nnode=a.example\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\nrun=/bin/sh\n",
+	    "version=1\nnode=a.example\nrule=a.example\nclient=unknown\ntime=1\npid=1\n\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_expect_eq(parse(bad[i]), -1, "case %zu accepted", i);
 }

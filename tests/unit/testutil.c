@@ -1,4 +1,6 @@
-/* testutil.c */
+/* SPDX-License-Identifier: ISC */
+/* testutil.c: temp dirs, files and running the real programs, for the
+ * Criterion tests. */
 #include "testutil.h"
 
 #include <criterion/criterion.h>

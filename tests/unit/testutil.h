@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* testutil.h: helpers shared by the Criterion tests. */
 #ifndef ETRND_TESTUTIL_H
 #define ETRND_TESTUTIL_H

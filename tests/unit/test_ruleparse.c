@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* The rules text format, line by line, and the cdb value codec. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "rules.h"
+#include "ruleparse.h"
 
 static char err[RULES_ERR_MAX];
 
@@ -26,7 +27,7 @@ Test(rules, comments_and_blank_lines)
 	cr_assert_str_eq(k.name, "#dialup");
 	cr_assert_eq(line("a.example # trailing comment", &k, &r), 1);
 	cr_assert_eq(line("a.example allow=192.0.2.1 # comment", &k, &r), 1);
-	cr_assert_eq(r.nallow, 1);
+	cr_assert_eq(r.allow.n, 1);
 }
 
 Test(rules, full_rule)
@@ -39,15 +40,15 @@ Test(rules, full_rule)
 			  &k, &r),
 		     1, "%s", err);
 	cr_assert_str_eq(k.name, "client.example.net");
-	cr_assert_eq(r.nallow, 2);
-	cr_assert_eq(r.allow[1].family, AF_INET6);
+	cr_assert_eq(r.allow.n, 2);
+	cr_assert_eq(r.allow.v[1].family, AF_INET6);
 	cr_assert_str_eq(r.spool, "/var/spool/hold/client");
-	cr_assert_eq(r.nrun, 4);
-	cr_assert_eq(r.runlen, sizeof "/usr/bin/x\0-a\0%n b\0%%");
-	cr_assert_eq(memcmp(r.run, "/usr/bin/x\0-a\0%n b\0%%", r.runlen), 0);
+	cr_assert_eq(r.run.n, 4);
+	cr_assert_eq(r.run.len, sizeof "/usr/bin/x\0-a\0%n b\0%%");
+	cr_assert_eq(memcmp(r.run.buf, "/usr/bin/x\0-a\0%n b\0%%", r.run.len), 0);
 	cr_assert_eq(r.interval, 60);
 	cr_assert_eq(r.timeout, 300);
-	cr_assert_eq(r.has_deny, 0);
+	cr_assert_str_eq(r.deny, "");
 }
 
 Test(rules, deny_with_quotes)
@@ -104,7 +105,7 @@ Test(rules, entry_and_argument_limits)
 	for (int i = 0; i < RULE_ALLOW_MAX; i++)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s192.0.2.%d", i ? "," : "", i);
 	cr_assert_eq(line(buf, &k, &r), 1, "%s", err);
-	cr_assert_eq(r.nallow, RULE_ALLOW_MAX);
+	cr_assert_eq(r.allow.n, RULE_ALLOW_MAX);
 	snprintf(buf + n, sizeof buf - (size_t)n, ",198.51.100.1");
 	cr_assert_eq(line(buf, &k, &r), -1);
 	cr_assert(strstr(err, "more than 64 entries"), "%s", err);
@@ -113,7 +114,7 @@ Test(rules, entry_and_argument_limits)
 		n += snprintf(buf + n, sizeof buf - (size_t)n, " a");
 	snprintf(buf + n, sizeof buf - (size_t)n, "\"");
 	cr_assert_eq(line(buf, &k, &r), 1, "%s", err);
-	cr_assert_eq(r.nrun, RULE_RUN_ARGS_MAX);
+	cr_assert_eq(r.run.n, RULE_RUN_ARGS_MAX);
 	snprintf(buf + n, sizeof buf - (size_t)n, " a\"");
 	cr_assert_eq(line(buf, &k, &r), -1);
 	cr_assert(strstr(err, "more than 32 arguments"), "%s", err);

@@ -1,5 +1,6 @@
-/* etrn.c: the ETRN decision (RFC 1985 section 4) and its log line. */
-#include "etrn.h"
+/* SPDX-License-Identifier: ISC */
+/* queuestart.c: the ETRN decision (RFC 1985 section 4) and its log line. */
+#include "queuestart.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +13,8 @@
 #include "spool.h"
 #include "trigger.h"
 
-void etrn_ctx_init(struct etrn_ctx *c, const char *cdb_path, const char *queuedir,
-		   const struct addr *client, const char *host)
+void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
+		     const struct addr *client, const char *host)
 {
 	memset(c, 0, sizeof *c);
 	policy_init(&c->policy, cdb_path);
@@ -30,7 +31,7 @@ void etrn_ctx_init(struct etrn_ctx *c, const char *cdb_path, const char *queuedi
 	c->uniq_host[i] = '\0';
 }
 
-static void log_etrn(struct etrn_ctx *c, const struct node *n, const char *rule,
+static void log_etrn(struct queuestart *c, const struct node *n, const char *rule,
 		     const struct etrn_result *r, const char *why, int err)
 {
 	struct logline l;
@@ -49,16 +50,34 @@ static void log_etrn(struct etrn_ctx *c, const struct node *n, const char *rule,
 	ll_emit(&l);
 }
 
-static int write_trigger(struct etrn_ctx *c, const struct node *n, const char *rule)
+/* Whether a run= template uses %c: then the client address must survive a
+ * crash, and the latest asker's address replaces a pending one. */
+static int uses_client(const struct rule *r)
+{
+	for (size_t i = 0; i + 1 < r->run.len; i++)
+		if (r->run.buf[i] == '%' && (r->run.buf[i + 1] == 'c' || r->run.buf[i + 1] == '%'))
+			if (r->run.buf[++i] == 'c')
+				return 1;
+	return 0;
+}
+
+static int write_trigger(struct queuestart *c, const struct node *n, const char *rule,
+			 const struct rule *r)
 {
 	char uniq[160];
 	struct timespec now;
+	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	struct trigger t = {n->name, rule, c->client_text, (long long)now.tv_sec, (long)getpid()};
+	t.time = (long long)now.tv_sec;
+	memcpy(t.node, n->name, n->len + 1);
+	snprintf(t.rule, sizeof t.rule, "%s", rule);
+	snprintf(t.client, sizeof t.client, "%s", c->client_text);
+	memcpy(t.user, "-", 2);
 	snprintf(uniq, sizeof uniq, "%lld.%09ldP%ldQ%u.%s", (long long)now.tv_sec,
 		 (long)now.tv_nsec, t.pid, ++c->seq, c->uniq_host);
-	int rc = trigger_write(c->queuedir, uniq, &t);
+	unsigned flags = uses_client(r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
+	int rc = trigger_write(c->queuedir, uniq, &t, flags);
 	if (rc == -2)
 		log_msg("warning", "error", "fsync of QUEUEDIR/new failed; trigger kept");
 	if (rc == -1)
@@ -86,9 +105,9 @@ static int count_spool(const struct rule *r, struct etrn_result *res, const char
 	return count > 0;
 }
 
-void etrn_act(void *ctx, const struct node *n, struct etrn_result *res)
+void queuestart_etrn(void *ctx, const struct node *n, struct etrn_result *res)
 {
-	struct etrn_ctx *c = ctx;
+	struct queuestart *c = ctx;
 	char key[NODE_BUF] = "";
 	const char *why = NULL;
 	struct rule r;
@@ -96,19 +115,17 @@ void etrn_act(void *ctx, const struct node *n, struct etrn_result *res)
 
 	res->code = 458;
 	int found = policy_lookup(&c->policy, n, key, &r);
+	struct asker who = {&c->client, NULL};
+	enum verdict v = found > 0 ? policy_authorize(&r, &who) : V_OK;
 	if (found <= 0) {
 		why = found < 0 ? "cdb-error" : "no-rule";
 		err = found < 0 ? errno : 0;
 		key[0] = '\0';
-	} else if (r.has_deny) {
+	} else if (v != V_OK) {
 		res->code = 459;
-		snprintf(res->reason, sizeof res->reason, "%s", r.deny);
-		why = "denied";
-	} else if (!policy_client_ok(&r, &c->client)) {
-		res->code = 459;
-		snprintf(res->reason, sizeof res->reason, "client not authorized");
-		why = "client-not-allowed";
-	} else if (count_spool(&r, res, &why, &err) && write_trigger(c, n, key) < 0) {
+		snprintf(res->reason, sizeof res->reason, "%s", verdict_reason(v, &r));
+		why = verdict_log(v);
+	} else if (count_spool(&r, res, &why, &err) && write_trigger(c, n, key, &r) < 0) {
 		res->code = 458;
 		why = "trigger-write-failed";
 		err = errno;

@@ -1,6 +1,7 @@
-/* compile.h: rules file -> cdb, validated, written atomically. */
-#ifndef ETRND_COMPILE_H
-#define ETRND_COMPILE_H
+/* SPDX-License-Identifier: ISC */
+/* rulecompile.h: rules file -> cdb, validated, written atomically. */
+#ifndef ETRND_RULECOMPILE_H
+#define ETRND_RULECOMPILE_H
 
 #include <stdio.h>
 

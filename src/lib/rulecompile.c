@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* compile.c: etrnd-rules' work. Two passes are not needed: errors are
  * collected while the cdb is built in a temp file, which is renamed into
  * place only when there were none. */
-#include "compile.h"
+#include "rulecompile.h"
 
 #include <cdb.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "rules.h"
+#include "ruleparse.h"
 
 /* Duplicate keys: an open-addressing set, since cdb_make_exists() scans a
  * list per hash byte and is quadratic on a million rules. */
@@ -113,7 +114,7 @@ static int read_line(FILE *f, char *buf, size_t size, size_t *len)
 	return too_long;
 }
 
-struct job {
+struct build {
 	const char *rules_path;
 	FILE *errs;
 	struct cdb_make cm;
@@ -122,13 +123,13 @@ struct job {
 	int io_error;
 };
 
-static void report(struct job *j, const char *reason)
+static void report(struct build *j, const char *reason)
 {
 	fprintf(j->errs, "%s:%lu: %s\n", j->rules_path, j->line, reason);
 	j->errors++;
 }
 
-static void add_rule(struct job *j, const struct node *key, const struct rule *r)
+static void add_rule(struct build *j, const struct node *key, const struct rule *r)
 {
 	unsigned char value[RULE_VALUE_MAX];
 	long first = keyset_add(&j->keys, key->name, key->len, j->line);
@@ -151,7 +152,7 @@ static void add_rule(struct job *j, const struct node *key, const struct rule *r
 		j->io_error = errno ? errno : EIO;
 }
 
-static void compile_lines(struct job *j, FILE *in)
+static void compile_lines(struct build *j, FILE *in)
 {
 	char buf[RULES_LINE_MAX + 1], err[RULES_ERR_MAX];
 	struct node key;
@@ -204,7 +205,7 @@ static int open_temp(const char *cdb_path, char *tmp, size_t size)
 	return mkostemp(tmp, O_CLOEXEC);
 }
 
-static int finish(struct job *j, int fd, const char *tmp, const char *cdb_path)
+static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path)
 {
 	if (j->errors) {
 		cdb_make_finish(&j->cm); /* only to free its memory */
@@ -228,7 +229,7 @@ static int finish(struct job *j, int fd, const char *tmp, const char *cdb_path)
 int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs, unsigned long *nrules)
 {
 	char tmp[4096];
-	struct job j = {.rules_path = rules_path, .errs = errs};
+	struct build j = {.rules_path = rules_path, .errs = errs};
 
 	FILE *in = fopen(rules_path, "re");
 	if (!in) {

@@ -1,4 +1,5 @@
-/* etrnd-rules' compiler, and lookups in what it writes. */
+/* SPDX-License-Identifier: ISC */
+/* etrnd-rules' compiler: errors by line, atomic replacement, the samples. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,18 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compile.h"
-#include "policy.h"
+#include "bounds.h"
+#include "rulecompile.h"
 #include "testutil.h"
-
-static const char *rules = "# sample\n"
-			   "client.example.net allow=192.0.2.0/24\n"
-			   "@example.net run=\"/bin/true %n\"\n"
-			   "@net deny=\"whole TLD\"\n"
-			   "@b.example.org\n"
-			   "#dialup\n"
-			   "[192.0.2.1]\n"
-			   "[IPv6:2001:db8::1]\n";
 
 static int compile(const char *dir, const char *text, const char *cdb, char **errs)
 {
@@ -33,84 +25,6 @@ static int compile(const char *dir, const char *text, const char *cdb, char **er
 	else
 		free(buf);
 	return rc;
-}
-
-static const char *lookup(struct policy *p, const char *arg)
-{
-	static char key[NODE_BUF];
-	struct node n;
-	struct rule r;
-	cr_assert_eq(node_parse(&n, arg, strlen(arg), 0), 0, "%s", arg);
-	int rc = policy_lookup(p, &n, key, &r);
-	cr_assert_geq(rc, 0);
-	return rc ? key : "-";
-}
-
-Test(policy, lookup_order_most_specific_first)
-{
-	char *d = tu_tmpdir();
-	const char *cdb = tu_path(d, "etrn.cdb");
-	cr_assert_eq(compile(d, rules, cdb, NULL), COMPILE_OK);
-	struct policy p;
-	policy_init(&p, cdb);
-	cr_expect_str_eq(lookup(&p, "client.example.net"), "client.example.net");
-	cr_expect_str_eq(lookup(&p, "other.example.net"), "@example.net");
-	cr_expect_str_eq(lookup(&p, "a.b.c.example.net"), "@example.net");
-	cr_expect_str_eq(lookup(&p, "example.net"), "@example.net", "a domain covers itself");
-	cr_expect_str_eq(lookup(&p, "other.net"), "@net", "host walks to @net");
-	cr_expect_str_eq(lookup(&p, "@example.net"), "@example.net");
-	cr_expect_str_eq(lookup(&p, "@x.example.net"), "@example.net");
-	cr_expect_str_eq(lookup(&p, "x.b.example.org"), "@b.example.org");
-	cr_expect_str_eq(lookup(&p, "b.example.org"), "@b.example.org");
-	cr_expect_str_eq(lookup(&p, "example.org"), "-");
-	cr_expect_str_eq(lookup(&p, "@example.org"), "-");
-	cr_expect_str_eq(lookup(&p, "#dialup"), "#dialup");
-	cr_expect_str_eq(lookup(&p, "#dialup2"), "-");
-	cr_expect_str_eq(lookup(&p, "[192.0.2.1]"), "[192.0.2.1]");
-	cr_expect_str_eq(lookup(&p, "[192.0.2.2]"), "-");
-	cr_expect_str_eq(lookup(&p, "[IPv6:2001:db8:0::1]"), "[ipv6:2001:db8::1]");
-	policy_close(&p);
-	tu_rmtree(d);
-}
-
-Test(policy, client_acl)
-{
-	struct rule r;
-	rule_init(&r);
-	struct addr none = {0}, in, out;
-	addr_parse(&in, "192.0.2.9", 9);
-	addr_parse(&out, "198.51.100.1", 12);
-	cr_assert(policy_client_ok(&r, &none), "no allow= admits anyone");
-	cr_assert_eq(cidr_parse(&r.allow[0], "192.0.2.0/24", 12), 0);
-	r.nallow = 1;
-	cr_assert(policy_client_ok(&r, &in));
-	cr_assert(!policy_client_ok(&r, &out));
-	cr_assert(!policy_client_ok(&r, &none), "an unknown client matches no allow=");
-}
-
-Test(policy, missing_and_corrupt_cdb)
-{
-	char *d = tu_tmpdir();
-	struct policy p;
-	struct node n;
-	struct rule r;
-	char key[NODE_BUF];
-	node_parse(&n, "a.example", 9, 0);
-	policy_init(&p, tu_path(d, "none.cdb"));
-	cr_assert_eq(policy_lookup(&p, &n, key, &r), -1);
-	cr_assert_eq(errno, ENOENT);
-	tu_write(tu_path(d, "short.cdb"), "garbage");
-	policy_init(&p, tu_path(d, "short.cdb"));
-	cr_assert_eq(policy_lookup(&p, &n, key, &r), -1);
-	/* a full-size table of garbage: hash slots pointing past the end */
-	FILE *f = fopen(tu_path(d, "junk.cdb"), "w");
-	for (int i = 0; i < 4096; i++)
-		putc(0xff, f);
-	fclose(f);
-	policy_init(&p, tu_path(d, "junk.cdb"));
-	cr_assert_eq(policy_lookup(&p, &n, key, &r), -1);
-	policy_close(&p);
-	tu_rmtree(d);
 }
 
 Test(compile, errors_name_file_and_line_and_write_nothing)

@@ -1,6 +1,7 @@
-/* rules.h: the text rules format (etrnd.rules(5)), one line at a time. */
-#ifndef ETRND_RULES_H
-#define ETRND_RULES_H
+/* SPDX-License-Identifier: ISC */
+/* ruleparse.h: one line of the text rules format (etrnd.rules(5)). */
+#ifndef ETRND_RULEPARSE_H
+#define ETRND_RULEPARSE_H
 
 #include <stddef.h>
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: ISC */
+/* text.h: the one place that says which octets are printable text.
+ *
+ * etrnd never passes a client's or a file's raw octets on: replies, logs,
+ * error messages and cdb values carry only text these functions accept
+ * (or produced, with '?' in place of anything else). */
+#ifndef ETRND_TEXT_H
+#define ETRND_TEXT_H
+
+#include <stddef.h>
+
+/* Printable ASCII, space included (0x20-0x7e). */
+int text_printable(const char *s, size_t len);
+/* Printable ASCII without space: an SMTP verb or parameter, a word. */
+int text_word(const char *s, size_t len);
+/* Copies s[0..len) into out[size] (NUL-terminated, truncated), each octet
+ * outside 0x20-0x7e replaced by '?'. Returns the length written. */
+size_t text_sanitize(char *out, size_t size, const char *s, size_t len);
+
+#endif
