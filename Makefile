@@ -34,7 +34,8 @@ B = build
 BINDIR = bin
 LIB_SRC = $(wildcard src/lib/*.c)
 LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
-PROGS = $(BINDIR)/etrnd $(BINDIR)/etrnd-rules $(BINDIR)/etrnd-runner $(BINDIR)/etrn
+PROGS = $(BINDIR)/etrnd $(BINDIR)/etrnd-rules $(BINDIR)/etrnd-runner $(BINDIR)/etrn \
+	$(BINDIR)/etrnd-store $(BINDIR)/etrnd-deliver
 TEST_SRC = $(wildcard tests/unit/*.c)
 TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%.o)
 

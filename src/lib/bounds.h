@@ -52,6 +52,23 @@
 #define RUNNER_DEF_ATTEMPTS 5     /* -a default */
 #define RUNNER_JOBS_MAX 64        /* -j at most */
 
+/* Held mail (etrnd-store(8), etrnd-deliver(8)). */
+#define MAIL_ADDR_MAX 254             /* RFC 5321 4.5.3.1.3: a path is 256 with <> */
+#define HELD_RCPTS_MAX 1000           /* recipients per stored message */
+#define HELD_SIZE_DEFAULT (50L << 20) /* etrnd-store -s default: 50 MB */
+#define HELD_ENVELOPE_MAX (HELD_RCPTS_MAX * (MAIL_ADDR_MAX + 16) + 4096)
+/* RFC 5321 4.5.3.2: the client's minimum timeouts, in seconds. */
+#define SMTPC_GREETING_TIMEOUT 300 /* 4.5.3.2.1 initial 220 */
+#define SMTPC_MAIL_TIMEOUT 300     /* 4.5.3.2.2 */
+#define SMTPC_RCPT_TIMEOUT 300     /* 4.5.3.2.3 */
+#define SMTPC_DATA_TIMEOUT 120     /* 4.5.3.2.4 DATA initiation */
+#define SMTPC_BLOCK_TIMEOUT 180    /* 4.5.3.2.5 each data block */
+#define SMTPC_DOT_TIMEOUT 600      /* 4.5.3.2.6 DATA termination */
+#define SMTPC_CONNECT_TIMEOUT 60   /* connect(): RFC 5321 names none */
+#define DELIVER_DEADLINE 3600      /* etrnd-deliver -T default */
+#define DELIVER_MX_MAX 16          /* MX hosts tried per domain */
+#define DELIVER_ADDRS_MAX 8        /* addresses tried per MX host */
+
 /* A log value longer than this is truncated (untrusted text stays short). */
 #define LOG_VALUE_MAX 100
 #define LOG_LINE_MAX 1024

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: ISC */
+/* etrnd-store: the delivery agent an MTA runs for held mail. It stores one
+ * message from stdin, with its envelope, in a node's maildir, and exits
+ * with a sysexits(3) status the MTA understands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "lib/bounds.h"
+#include "lib/num.h"
+#include "lib/store.h"
+
+static void usage(void)
+{
+	fputs("usage: etrnd-store [-m] [-f SENDER] [-s BYTES] DIR RECIPIENT...\n", stderr);
+	exit(EX_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	struct store_req r = {.sender = "", .max = HELD_SIZE_DEFAULT, .in = 0};
+	char why[512];
+	int c;
+
+	while ((c = getopt(argc, argv, "mf:s:")) != -1) {
+		switch (c) {
+		case 'm': r.strip_mda = 1; break;
+		case 'f': r.sender = optarg; break;
+		case 's':
+			if (num_arg(optarg, 1, 1L << 40, &r.max) < 0)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (argc - optind < 2)
+		usage();
+	r.dir = argv[optind];
+	r.rcpts = argv + optind + 1;
+	r.nrcpts = argc - optind - 1;
+	int rc = store_message(&r, why, sizeof why);
+	if (rc != EX_OK)
+		fprintf(stderr, "etrnd-store: %s\n", why);
+	return rc;
+}
