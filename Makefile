@@ -14,14 +14,22 @@ ifeq ($(WERROR),yes)
 WARN += -Werror
 endif
 HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(WARN) $(HARDEN) $(CFLAGS)
 # Exact header dependencies: every object gets a .d file (-MMD), and a
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+# TLS=no builds without libtls (an appliance without TLS): the TLS options
+# then exit 100 with a message saying so.
+TLS ?= yes
+ifeq ($(TLS),yes)
+TLS_CFLAGS = -DWITH_TLS
+TLS_LIBS = -ltls
+endif
 # tinycdb is linked statically (its PIC archive, as the programs are PIE):
 # one shared library less to find, map and relocate on every connection.
-LIBS = -l:libcdb_pic.a
+# libcrypt checks AUTH passwords (crypt(3) hashes).
+LIBS = -l:libcdb_pic.a $(TLS_LIBS) -lcrypt
 TEST_LIBS = -lcriterion
 
 ifeq ($(V),1)
@@ -141,7 +149,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/seeds
 $(FZ)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (fuzz)"
-	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+	$(Q)clang -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
 		$(DEPFLAGS) -c -o $@ $<
 
 $(FZ)/libetrnd.a: $(FUZZ_LIB_OBJ)

@@ -8,22 +8,22 @@
 #   valgrind
 #   bench  valgrind (callgrind) and GNU time
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
-#   e2e    the real programs the end-to-end tests run: Postfix (installed
-#          with debconf's "No configuration", so the machine's mail setup is
-#          not touched), tcpserver, daemontools, runit, fetchmail, msmtp,
-#          socat, python3, mandoc. openbsd-inetd and xinetd conflict with
-#          each other, so both are unpacked (not installed) into build/ext;
-#          the libraries they link against are installed.
+#   e2e    the real programs the end-to-end tests run: tcpserver,
+#          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc.
+#          Programs that conflict as packages (openbsd-inetd and xinetd; the
+#          MTAs) are never installed: scripts/ext.sh unpacks them into
+#          build/ext/NAME, and only the libraries they link against are
+#          installed. No mail server of the machine is touched.
 # Services in these packages are not started while installing (a
 # temporary policy-rc.d), so installing changes no running system.
 set -eu
 
-pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb"
+pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb libtls-dev libcrypt-dev"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
-pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
+pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
 debs_e2e="openbsd-inetd xinetd"
 
@@ -71,16 +71,10 @@ if [ -n "$missing" ]; then
 	install_missing
 fi
 
-# Unpacked, not installed: programs that conflict with each other.
+# Unpacked, not installed: programs that conflict with each other, each in
+# its own tree build/ext/NAME/root (scripts/ext.sh).
 for set in "$@"; do
 	[ "$set" = e2e ] || continue
-	ext=build/ext
-	[ -x $ext/root/usr/sbin/inetd ] && [ -x $ext/root/usr/sbin/xinetd ] && continue
-	mkdir -p $ext
-	(cd $ext && apt-get download $debs_e2e >/dev/null 2>&1) ||
-		{ [ "$(id -u)" -eq 0 ] && apt-get update -q >/dev/null &&
-			(cd $ext && apt-get download $debs_e2e >/dev/null); } ||
-		{ echo "etrnd: unable to download $debs_e2e (apt-get download)" >&2; exit 1; }
-	for d in $ext/*.deb; do dpkg-deb -x "$d" $ext/root; done
+	sh scripts/ext.sh inetd $debs_e2e
 done
 exit 0

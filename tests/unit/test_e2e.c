@@ -13,8 +13,10 @@ static void script(const char *name)
 {
 	char cmd[4096];
 	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
-	snprintf(cmd, sizeof cmd, "ETRND_EXT=%s/build/ext/root bash %s/tests/e2e/%s 2>&1", root,
-		 root, name);
+	snprintf(cmd, sizeof cmd,
+		 "ETRND_EXT=%s/build/ext/inetd/root ETRND_EXTDIR=%s/build/ext bash %s/tests/e2e/%s "
+		 "2>&1",
+		 root, root, root, name);
 	FILE *p = popen(cmd, "r");
 	cr_assert(p);
 	char *out = NULL;

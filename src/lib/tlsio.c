@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: ISC */
+/* tlsio.c: see tlsio.h. The key and certificate are loaded into memory
+ * with tls_load_file() at setup, so the key file can stay 0600 root and
+ * nothing is opened after privileges are dropped and the sandbox is on. */
+#include "tlsio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef WITH_TLS
+#include <tls.h>
+
+int tlsio_available(void)
+{
+	return 1;
+}
+
+static int fail(struct tlsio *t, const char *what, const char *why)
+{
+	snprintf(t->err, sizeof t->err, "%s: %s", what, why ? why : "unknown error");
+	return -1;
+}
+
+static int setup(struct tlsio *t, int client)
+{
+	memset(t, 0, sizeof *t);
+	t->client = client;
+	if (tls_init() < 0 || !(t->cfg = tls_config_new()))
+		return fail(t, "TLS", "out of memory");
+	if (tls_config_set_protocols(t->cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0)
+		return fail(t, "TLS protocols", tls_config_error(t->cfg));
+	t->ctx = client ? tls_client() : tls_server();
+	return t->ctx ? 0 : fail(t, "TLS", "out of memory");
+}
+
+static int load_keypair(struct tlsio *t, const char *certfile, const char *keyfile)
+{
+	size_t clen = 0, klen = 0;
+	uint8_t *cert = tls_load_file(certfile, &clen, NULL);
+	if (!cert)
+		return fail(t, certfile, "unable to read the certificate");
+	uint8_t *key = tls_load_file(keyfile, &klen, NULL);
+	if (!key) {
+		free(cert);
+		return fail(t, keyfile, "unable to read the key");
+	}
+	int rc = tls_config_set_keypair_mem(t->cfg, cert, clen, key, klen);
+	tls_unload_file(key, klen);
+	free(cert);
+	return rc < 0 ? fail(t, certfile, tls_config_error(t->cfg)) : 0;
+}
+
+int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
+{
+	if (setup(t, 0) < 0 || load_keypair(t, certfile, keyfile) < 0)
+		return -1;
+	if (tls_configure(t->ctx, t->cfg) < 0)
+		return fail(t, certfile, tls_error(t->ctx));
+	return 0;
+}
+
+int tlsio_client(struct tlsio *t, const char *cafile, int verify)
+{
+	if (setup(t, 1) < 0)
+		return -1;
+	if (!verify) {
+		tls_config_insecure_noverifycert(t->cfg);
+		tls_config_insecure_noverifyname(t->cfg);
+	} else if (cafile && tls_config_set_ca_file(t->cfg, cafile) < 0) {
+		return fail(t, cafile, tls_config_error(t->cfg));
+	}
+	if (tls_configure(t->ctx, t->cfg) < 0)
+		return fail(t, "TLS", tls_error(t->ctx));
+	return 0;
+}
+
+int tlsio_start(struct tlsio *t, int rfd, int wfd, const char *servername)
+{
+	int rc = t->client ? tls_connect_fds(t->ctx, rfd, wfd, servername)
+			   : tls_accept_fds(t->ctx, &t->conn, rfd, wfd);
+	if (t->client)
+		t->conn = t->ctx;
+	return rc < 0 ? fail(t, "TLS", tls_error(t->ctx)) : 0;
+}
+
+static ssize_t map(struct tlsio *t, ssize_t rc, const char *what)
+{
+	if (rc == TLS_WANT_POLLIN)
+		return TLSIO_WANT_READ;
+	if (rc == TLS_WANT_POLLOUT)
+		return TLSIO_WANT_WRITE;
+	if (rc < 0)
+		return fail(t, what, tls_error(t->conn));
+	return rc;
+}
+
+int tlsio_handshake(struct tlsio *t)
+{
+	return (int)map(t, tls_handshake(t->conn), "TLS handshake");
+}
+
+ssize_t tlsio_read(struct tlsio *t, void *buf, size_t len)
+{
+	return map(t, tls_read(t->conn, buf, len), "TLS read");
+}
+
+ssize_t tlsio_write(struct tlsio *t, const void *buf, size_t len)
+{
+	return map(t, tls_write(t->conn, buf, len), "TLS write");
+}
+
+const char *tlsio_version(struct tlsio *t)
+{
+	const char *v = t->conn ? tls_conn_version(t->conn) : NULL;
+	return v ? v : "-";
+}
+
+const char *tlsio_cipher(struct tlsio *t)
+{
+	const char *c = t->conn ? tls_conn_cipher(t->conn) : NULL;
+	return c ? c : "-";
+}
+
+void tlsio_free(struct tlsio *t)
+{
+	if (t->conn && t->conn != t->ctx) {
+		tls_close(t->conn); /* non-blocking fds: one try at close_notify */
+		tls_free(t->conn);
+	} else if (t->conn) {
+		tls_close(t->conn);
+	}
+	if (t->ctx)
+		tls_free(t->ctx);
+	if (t->cfg)
+		tls_config_free(t->cfg);
+	memset(t, 0, sizeof *t);
+}
+
+#else /* built with TLS=no */
+
+static int none(struct tlsio *t)
+{
+	snprintf(t->err, sizeof t->err, "etrnd was built without TLS (make TLS=no)");
+	return -1;
+}
+
+int tlsio_available(void)
+{
+	return 0;
+}
+int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
+{
+	(void)certfile, (void)keyfile;
+	memset(t, 0, sizeof *t);
+	return none(t);
+}
+int tlsio_client(struct tlsio *t, const char *cafile, int verify)
+{
+	(void)cafile, (void)verify;
+	memset(t, 0, sizeof *t);
+	return none(t);
+}
+int tlsio_start(struct tlsio *t, int rfd, int wfd, const char *servername)
+{
+	(void)rfd, (void)wfd, (void)servername;
+	return none(t);
+}
+int tlsio_handshake(struct tlsio *t)
+{
+	return none(t);
+}
+ssize_t tlsio_read(struct tlsio *t, void *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return none(t);
+}
+ssize_t tlsio_write(struct tlsio *t, const void *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return none(t);
+}
+const char *tlsio_version(struct tlsio *t)
+{
+	(void)t;
+	return "-";
+}
+const char *tlsio_cipher(struct tlsio *t)
+{
+	(void)t;
+	return "-";
+}
+void tlsio_free(struct tlsio *t)
+{
+	memset(t, 0, sizeof *t);
+}
+#endif
