@@ -14,7 +14,8 @@
 
 static void usage(void)
 {
-	fputs("usage: etrnd-store [-m] [-f SENDER] [-s BYTES] DIR RECIPIENT...\n", stderr);
+	fputs("usage: etrnd-store [-m] [-f SENDER | -e VARIABLE] [-s BYTES] DIR RECIPIENT...\n",
+	      stderr);
 	exit(EX_USAGE);
 }
 
@@ -24,10 +25,16 @@ int main(int argc, char **argv)
 	char why[512];
 	int c;
 
-	while ((c = getopt(argc, argv, "mf:s:")) != -1) {
+	while ((c = getopt(argc, argv, "mf:e:s:")) != -1) {
 		switch (c) {
 		case 'm': r.strip_mda = 1; break;
 		case 'f': r.sender = optarg; break;
+		case 'e': /* Exim's pipe transport: the sender only in $SENDER */
+			if (!(r.sender = getenv(optarg))) {
+				fprintf(stderr, "etrnd-store: -e %s: no such variable\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 's':
 			if (num_arg(optarg, 1, 1L << 40, &r.max) < 0)
 				usage();

@@ -41,6 +41,7 @@
 #define RULE_RUN_MAX 1024
 #define RULE_INTERVAL_MAX 604800 /* one week */
 #define RULE_TIMEOUT_MAX 86400   /* one day */
+#define RULE_USERS_MAX 64        /* logins in users= */
 
 /* etrnd-runner (etrnd-runner(8)). */
 #define RUN_OUTPUT_LINES 20       /* command output lines logged per run */

@@ -53,19 +53,19 @@ static const struct {
 	const char *prefix;
 	size_t hashlen;
 } methods[] = {
-    {"$y$", 43},  /* yescrypt, the default */
-    {"$gy$", 43}, /* gost-yescrypt */
-    {"$7$", 43},  /* scrypt */
-    {"$2b$", 53}, /* bcrypt: salt and hash in one field */
-    {"$2y$", 53},
-    {"$6$", 86}, /* sha512crypt */
-    {"$5$", 43}, /* sha256crypt */
+    {"$y$", 43},               /* yescrypt, the default */
+    {"$gy$", 43},              /* gost-yescrypt */
+    {"$7$", 43},               /* scrypt */
+    {"$2b$", 53},              /* bcrypt: salt and hash in one field */
+    {"$2y$", 53}, {"$6$", 86}, /* sha512crypt */
+    {"$5$", 43},               /* sha256crypt */
 };
 
 static int crypt64(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!strchr("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", s[i]) ||
+		if (!strchr("./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+			    s[i]) ||
 		    s[i] == '\0')
 			return 0;
 	return 1;

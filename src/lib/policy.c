@@ -7,6 +7,7 @@
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,6 +118,8 @@ static const struct {
     [V_OK] = {"", ""},
     [V_DENIED] = {NULL, "denied"},
     [V_CLIENT] = {"client not authorized", "client-not-allowed"},
+    [V_AUTH_REQUIRED] = {"authentication required", "auth-required"},
+    [V_USER] = {"user not authorized", "user-not-allowed"},
 };
 
 static int client_listed(const struct rule *r, const struct addr *client)
@@ -127,13 +130,34 @@ static int client_listed(const struct rule *r, const struct addr *client)
 	return 0;
 }
 
+static int user_listed(const struct rule *r, const char *user)
+{
+	for (size_t i = 0; user && i < r->users.n; i++)
+		if (strcmp(r->users.v[i], user) == 0)
+			return 1;
+	return 0;
+}
+
 enum verdict policy_authorize(const struct rule *r, const struct asker *who)
 {
 	if (r->deny[0])
 		return V_DENIED;
-	if (r->allow.n == 0 || client_listed(r, who->client))
+	if ((r->allow.n == 0 && r->users.n == 0) || client_listed(r, who->client) ||
+	    user_listed(r, who->user))
 		return V_OK;
-	return V_CLIENT;
+	if (r->users.n == 0)
+		return V_CLIENT;
+	return who->user ? V_USER : V_AUTH_REQUIRED;
+}
+
+int policy_login(struct policy *p, const char *name, struct rule *r)
+{
+	char key[NODE_BUF];
+	int n = snprintf(key, sizeof key, "user:%s", name);
+
+	if (n < 0 || (size_t)n >= sizeof key || policy_open(p) < 0)
+		return -1;
+	return find(p, key, (size_t)n, r);
 }
 
 const char *verdict_reason(enum verdict v, const struct rule *r)

@@ -34,8 +34,10 @@ int policy_lookup(struct policy *p, const struct node *n, char *key, struct rule
  * etrnd's ETRN and by the runner's re-check of a trigger. */
 enum verdict {
 	V_OK,
-	V_DENIED, /* deny= */
-	V_CLIENT, /* allow= does not list the client */
+	V_DENIED,        /* deny= */
+	V_CLIENT,        /* allow= does not list the client (and no users=) */
+	V_AUTH_REQUIRED, /* users= lists logins, and the client has none */
+	V_USER,          /* logged in, but not as a login users= lists */
 };
 
 struct asker {
@@ -43,7 +45,13 @@ struct asker {
 	const char *user;          /* the login, or NULL */
 };
 
+/* The decision: deny= refuses; a rule with neither allow= nor users=
+ * admits anyone; else the client's address in allow=, or its login in
+ * users=, admits it. */
 enum verdict policy_authorize(const struct rule *r, const struct asker *who);
+/* The user:NAME record of a login (name already folded): 1 found, 0 not,
+ * -1 cdb error. */
+int policy_login(struct policy *p, const char *name, struct rule *r);
 /* The text after "Node X not allowed: " for a refusal. */
 const char *verdict_reason(enum verdict v, const struct rule *r);
 /* The log's reason= for a refusal. */

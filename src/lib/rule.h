@@ -14,6 +14,8 @@
 
 #include "addr.h"
 #include "bounds.h"
+#include "login.h"
+#include "passwd.h"
 
 /* The cdb value format version (etrnd.rules(5), "The cdb"). */
 #define RULE_FORMAT 1
@@ -30,13 +32,25 @@ struct words {
 	char buf[RULE_RUN_MAX];
 };
 
+/* Login names: users= of a node rule. */
+struct logins {
+	size_t n;
+	char v[RULE_USERS_MAX][LOGIN_BUF];
+};
+
+#define CRAM_HEX 64 /* cram=: the HMAC-MD5 inner and outer states, in hex */
+
+/* A record of the rules file: a node rule, or a login (user:NAME). */
 struct rule {
-	char deny[RULE_DENY_MAX + 1];  /* "" = no deny= */
-	struct cidrs allow;            /* n == 0: no allow= */
-	char spool[RULE_PATH_MAX + 1]; /* "" = no spool= */
-	struct words run;              /* n == 0: no run= */
-	long interval;                 /* -1 = not set */
-	long timeout;                  /* -1 = not set */
+	char deny[RULE_DENY_MAX + 1];       /* "" = no deny= */
+	struct cidrs allow;                 /* n == 0: no allow= */
+	char spool[RULE_PATH_MAX + 1];      /* "" = no spool= */
+	struct words run;                   /* n == 0: no run= */
+	long interval;                      /* -1 = not set */
+	long timeout;                       /* -1 = not set */
+	struct logins users;                /* n == 0: no users= */
+	char password[PASSWD_HASH_MAX + 1]; /* user: lines: a crypt(3) hash */
+	char cram[CRAM_HEX + 1];            /* user: lines: for CRAM-MD5 */
 };
 
 enum attr_kind {
@@ -45,9 +59,14 @@ enum attr_kind {
 	ATTR_CIDRS,   /* comma-separated addresses or CIDR blocks, at most max */
 	ATTR_COMMAND, /* words; the first an absolute path; only %n %r %c %% */
 	ATTR_SECONDS, /* a number of seconds in [min, max] */
+	ATTR_LOGINS,  /* comma-separated login names, at most max */
+	ATTR_HASH,    /* a crypt(3) hash passwd_hash_ok() accepts */
+	ATTR_CRAM,    /* CRAM_HEX lower-case hex digits */
 };
 
 #define ATTR_ALONE 1u /* a rule with this attribute may have no other */
+#define ATTR_NODE 2u  /* allowed on node rules */
+#define ATTR_LOGIN 4u /* allowed on user: lines */
 
 struct rule_attr {
 	const char *name; /* in the rules file */
@@ -63,8 +82,9 @@ extern const size_t rule_nattrs;
 
 /* The largest encoded value: version octet, then every attribute's tag,
  * length and largest data. */
-#define RULE_VALUE_MAX \
-	(1 + 6 * 3 + RULE_DENY_MAX + RULE_ALLOW_MAX * 18 + RULE_PATH_MAX + RULE_RUN_MAX + 2 * 4)
+#define RULE_VALUE_MAX                                                                            \
+	(1 + 9 * 3 + RULE_DENY_MAX + RULE_ALLOW_MAX * 18 + RULE_PATH_MAX + RULE_RUN_MAX + 2 * 4 + \
+	 RULE_USERS_MAX * LOGIN_BUF + PASSWD_HASH_MAX + CRAM_HEX)
 
 void rule_init(struct rule *r);
 /* The row for a name in the rules file, or NULL. */

@@ -14,12 +14,15 @@
 #define F(field) offsetof(struct rule, field)
 
 const struct rule_attr rule_attrs[] = {
-    {"allow", 'A', ATTR_CIDRS, F(allow), 1, RULE_ALLOW_MAX, 0},
-    {"deny", 'D', ATTR_TEXT, F(deny), 1, RULE_DENY_MAX, ATTR_ALONE},
-    {"spool", 'S', ATTR_PATH, F(spool), 1, RULE_PATH_MAX, 0},
-    {"run", 'R', ATTR_COMMAND, F(run), 1, RULE_RUN_MAX, 0},
-    {"interval", 'I', ATTR_SECONDS, F(interval), 0, RULE_INTERVAL_MAX, 0},
-    {"timeout", 'T', ATTR_SECONDS, F(timeout), 1, RULE_TIMEOUT_MAX, 0},
+    {"allow", 'A', ATTR_CIDRS, F(allow), 1, RULE_ALLOW_MAX, ATTR_NODE},
+    {"deny", 'D', ATTR_TEXT, F(deny), 1, RULE_DENY_MAX, ATTR_NODE | ATTR_ALONE},
+    {"spool", 'S', ATTR_PATH, F(spool), 1, RULE_PATH_MAX, ATTR_NODE},
+    {"run", 'R', ATTR_COMMAND, F(run), 1, RULE_RUN_MAX, ATTR_NODE},
+    {"interval", 'I', ATTR_SECONDS, F(interval), 0, RULE_INTERVAL_MAX, ATTR_NODE},
+    {"timeout", 'T', ATTR_SECONDS, F(timeout), 1, RULE_TIMEOUT_MAX, ATTR_NODE},
+    {"users", 'U', ATTR_LOGINS, F(users), 1, RULE_USERS_MAX, ATTR_NODE},
+    {"password", 'P', ATTR_HASH, F(password), 1, PASSWD_HASH_MAX, ATTR_LOGIN},
+    {"cram", 'C', ATTR_CRAM, F(cram), CRAM_HEX, CRAM_HEX, ATTR_LOGIN},
 };
 const size_t rule_nattrs = sizeof rule_attrs / sizeof rule_attrs[0];
 
@@ -49,8 +52,11 @@ int rule_attr_present(const struct rule_attr *a, const struct rule *r)
 
 	switch (a->kind) {
 	case ATTR_TEXT:
-	case ATTR_PATH: return ((const char *)f)[0] != '\0';
+	case ATTR_PATH:
+	case ATTR_HASH:
+	case ATTR_CRAM: return ((const char *)f)[0] != '\0';
 	case ATTR_CIDRS: return ((const struct cidrs *)f)->n > 0;
+	case ATTR_LOGINS: return ((const struct logins *)f)->n > 0;
 	case ATTR_COMMAND: return ((const struct words *)f)->n > 0;
 	case ATTR_SECONDS: return *(const long *)f >= 0;
 	}
@@ -98,6 +104,10 @@ static const char *text_check(const struct rule_attr *a, const char *v, size_t l
 		return "only printable ASCII is allowed";
 	if (a->kind == ATTR_PATH && v[0] != '/')
 		return "must be an absolute path";
+	if (a->kind == ATTR_HASH && !passwd_hash_ok(v, len))
+		return "not a crypt(3) hash of a supported method (use etrnd-rules -p)";
+	if (a->kind == ATTR_CRAM && (len != CRAM_HEX || strspn(v, "0123456789abcdef") < len))
+		return "not 64 lower-case hex digits (use etrnd-rules -c)";
 	return NULL;
 }
 
@@ -257,6 +267,58 @@ static int decode_command(const struct rule_attr *a, struct words *w, const unsi
 	return 0;
 }
 
+/* -- users= --------------------------------------------------------- */
+
+static int parse_logins(const struct rule_attr *a, struct rule *r, const char *v, size_t len,
+			char *err, size_t errsize)
+{
+	struct logins *l = field(a, r);
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && v[i] != ',')
+			continue;
+		char shown[LOGIN_BUF];
+		text_sanitize(shown, sizeof shown, v + start, i - start);
+		if (l->n == a->max)
+			return fail(err, errsize, a, "more than %lu logins", a->max);
+		if (login_parse(l->v[l->n], v + start, i - start) < 0)
+			return fail(err, errsize, a,
+				    "'%s' is not a login name (1-64 of a-z 0-9 . _ @ + -)", shown);
+		for (size_t j = 0; j < l->n; j++)
+			if (strcmp(l->v[j], l->v[l->n]) == 0)
+				return fail(err, errsize, a, "'%s' given twice", l->v[j]);
+		l->n++;
+		start = i + 1;
+	}
+	return 0;
+}
+
+/* Encoded as the folded names joined by commas: the text form again. */
+static size_t encode_logins(const struct logins *l, unsigned char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			out[n++] = ',';
+		memcpy(out + n, l->v[i], strlen(l->v[i]));
+		n += strlen(l->v[i]);
+	}
+	return n;
+}
+
+static int decode_logins(const struct rule_attr *a, struct rule *r, const unsigned char *d,
+			 size_t len)
+{
+	char err[RULE_DENY_MAX];
+	const struct logins *l = field(a, r);
+
+	if (parse_logins(a, r, (const char *)d, len, err, sizeof err) < 0 || l->n == 0)
+		return -1;
+	unsigned char again[RULE_USERS_MAX * LOGIN_BUF];
+	return encode_logins(l, again) == len && memcmp(again, d, len) == 0 ? 0 : -1;
+}
+
 /* -- seconds --------------------------------------------------------- */
 
 static int parse_seconds(const struct rule_attr *a, struct rule *r, const char *v, size_t len,
@@ -294,10 +356,13 @@ int rule_attr_parse(const struct rule_attr *a, struct rule *r, const char *v, si
 	switch (a->kind) {
 	case ATTR_TEXT:
 	case ATTR_PATH:
+	case ATTR_HASH:
+	case ATTR_CRAM:
 		if ((why = text_check(a, v, len)) != NULL)
 			return fail(err, errsize, a, "%s", why);
 		return set_text(a, r, v, len);
 	case ATTR_CIDRS: return parse_cidrs(a, r, v, len, err, errsize);
+	case ATTR_LOGINS: return parse_logins(a, r, v, len, err, errsize);
 	case ATTR_COMMAND: return parse_command(a, r, v, len, err, errsize);
 	case ATTR_SECONDS: return parse_seconds(a, r, v, len, err, errsize);
 	}
@@ -312,10 +377,13 @@ size_t rule_attr_encode(const struct rule_attr *a, const struct rule *r, unsigne
 	switch (a->kind) {
 	case ATTR_TEXT:
 	case ATTR_PATH:
+	case ATTR_HASH:
+	case ATTR_CRAM:
 		n = strlen(f);
 		memcpy(out, f, n);
 		return n;
 	case ATTR_CIDRS: return encode_cidrs(f, out);
+	case ATTR_LOGINS: return encode_logins(f, out);
 	case ATTR_COMMAND:
 		memcpy(out, ((const struct words *)f)->buf, ((const struct words *)f)->len);
 		return ((const struct words *)f)->len;
@@ -334,10 +402,13 @@ int rule_attr_decode(const struct rule_attr *a, struct rule *r, const unsigned c
 	switch (a->kind) {
 	case ATTR_TEXT:
 	case ATTR_PATH:
+	case ATTR_HASH:
+	case ATTR_CRAM:
 		if (text_check(a, (const char *)d, len))
 			return -1;
 		return set_text(a, r, (const char *)d, len);
 	case ATTR_CIDRS: return decode_cidrs(a, field(a, r), d, len);
+	case ATTR_LOGINS: return decode_logins(a, r, d, len);
 	case ATTR_COMMAND: return decode_command(a, field(a, r), d, len);
 	case ATTR_SECONDS: return decode_seconds(a, field(a, r), d, len);
 	}

@@ -85,6 +85,19 @@ static long keyset_add(struct keyset *ks, const char *key, size_t len, unsigned 
 	return 0;
 }
 
+static int keyset_has(const struct keyset *ks, const char *key, size_t len)
+{
+	if (ks->cap == 0)
+		return 0;
+	unsigned h = cdb_hash(key, (unsigned)len);
+	for (size_t j = h & (ks->cap - 1); ks->slots[j].line; j = (j + 1) & (ks->cap - 1)) {
+		const struct slot *s = &ks->slots[j];
+		if (s->hash == h && s->len == len && memcmp(ks->arena + s->off, key, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void keyset_free(struct keyset *ks)
 {
 	free(ks->slots);
@@ -114,11 +127,19 @@ static int read_line(FILE *f, char *buf, size_t size, size_t *len)
 	return too_long;
 }
 
+/* A login named in users=, checked once every line is read. */
+struct ref {
+	unsigned long line;
+	char name[LOGIN_BUF];
+};
+
 struct build {
 	const char *rules_path;
 	FILE *errs;
 	struct cdb_make cm;
 	struct keyset keys;
+	struct ref *refs;
+	size_t nrefs, caprefs;
 	unsigned long line, errors, rules;
 	int io_error;
 };
@@ -145,11 +166,40 @@ static void add_rule(struct build *j, const struct node *key, const struct rule 
 		return;
 	}
 	j->rules++;
+	for (size_t i = 0; i < r->users.n; i++) {
+		if (j->nrefs == j->caprefs) {
+			size_t c = j->caprefs ? j->caprefs * 2 : 64;
+			struct ref *v = realloc(j->refs, c * sizeof *v);
+			if (!v) {
+				report(j, "out of memory");
+				return;
+			}
+			j->refs = v, j->caprefs = c;
+		}
+		j->refs[j->nrefs].line = j->line;
+		memcpy(j->refs[j->nrefs++].name, r->users.v[i], LOGIN_BUF);
+	}
 	if (j->errors)
 		return; /* nothing will be written; only keep checking */
 	size_t vlen = rule_encode(r, value);
 	if (cdb_make_add(&j->cm, key->name, (unsigned)key->len, value, (unsigned)vlen) < 0)
 		j->io_error = errno ? errno : EIO;
+}
+
+/* Every login that users= names must have its user: line. */
+static void check_refs(struct build *j)
+{
+	char key[sizeof RULES_LOGIN_PREFIX + LOGIN_BUF], msg[RULES_ERR_MAX];
+
+	for (size_t i = 0; i < j->nrefs; i++) {
+		int n = snprintf(key, sizeof key, "%s%s", RULES_LOGIN_PREFIX, j->refs[i].name);
+		if (keyset_has(&j->keys, key, (size_t)n))
+			continue;
+		j->line = j->refs[i].line;
+		snprintf(msg, sizeof msg, "users: no user:%s line defines the login '%s'",
+			 j->refs[i].name, j->refs[i].name);
+		report(j, msg);
+	}
 }
 
 static void compile_lines(struct build *j, FILE *in)
@@ -170,7 +220,7 @@ static void compile_lines(struct build *j, FILE *in)
 		rc = rules_parse_line(buf, len, &key, &r, err, sizeof err);
 		if (rc < 0)
 			report(j, err);
-		else if (rc == 1)
+		else if (rc >= 1)
 			add_rule(j, &key, &r);
 	}
 	if (ferror(in))
@@ -248,9 +298,11 @@ int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs, unsi
 		return COMPILE_IO_ERROR;
 	}
 	compile_lines(&j, in);
+	check_refs(&j);
 	fclose(in);
 	int rc = finish(&j, fd, tmp, cdb_path);
 	keyset_free(&j.keys);
+	free(j.refs);
 	*nrules = j.rules;
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "login.h"
 #include "text.h"
 
 struct cursor {
@@ -87,7 +88,7 @@ static int read_value(struct cursor *c, char *out)
 	return (int)n;
 }
 
-static int parse_attr(struct cursor *c, struct rule *r, uint64_t *seen)
+static int parse_attr(struct cursor *c, struct rule *r, uint64_t *seen, unsigned scope)
 {
 	static char value[RULES_LINE_MAX + 1];
 	size_t start = c->pos;
@@ -100,6 +101,9 @@ static int parse_attr(struct cursor *c, struct rule *r, uint64_t *seen)
 	const struct rule_attr *a = rule_attr_named(c->s + start, n);
 	if (!a)
 		return fail(c, "unknown attribute '%.*s'", (int)(n > 32 ? 32 : n), c->s + start);
+	if (!(a->flags & scope))
+		return fail(c, "%s= is not allowed on %s", a->name,
+			    scope == ATTR_LOGIN ? "a user: line" : "a node rule");
 	uint64_t bit = UINT64_C(1) << (a - rule_attrs);
 	if (*seen & bit)
 		return fail(c, "%s= given twice", a->name);
@@ -121,6 +125,24 @@ static const struct rule_attr *not_alone(uint64_t seen)
 	return NULL;
 }
 
+/* "user:NAME": a login. */
+static int login_key(struct cursor *c, size_t e, struct node *key)
+{
+	const size_t plen = sizeof RULES_LOGIN_PREFIX - 1;
+	char name[LOGIN_BUF], shown[81];
+
+	if (e - c->pos < plen || memcmp(c->s + c->pos, RULES_LOGIN_PREFIX, plen) != 0)
+		return 0;
+	if (login_parse(name, c->s + c->pos + plen, e - c->pos - plen) < 0) {
+		text_sanitize(shown, sizeof shown, c->s + c->pos, e - c->pos);
+		return fail(c, "'%s' is not a login (user:NAME, NAME 1-64 of a-z 0-9 . _ @ + -)",
+			    shown);
+	}
+	key->len = (size_t)snprintf(key->name, sizeof key->name, "%s%s", RULES_LOGIN_PREFIX, name);
+	key->kind = NODE_HOST; /* not a node: the return value says so */
+	return 1;
+}
+
 int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r, char *err,
 		     size_t errsize)
 {
@@ -134,7 +156,10 @@ int rules_parse_line(const char *line, size_t len, struct node *key, struct rule
 	if (at_end(&c))
 		return 0;
 	size_t e = word_end(&c);
-	if (node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0) {
+	int login = login_key(&c, e, key);
+	if (login < 0)
+		return -1;
+	if (!login && node_parse(key, line + c.pos, e - c.pos, NODE_RULEKEY) < 0) {
 		char shown[81];
 		text_sanitize(shown, sizeof shown, line + c.pos, e - c.pos);
 		return fail(&c, "'%s' is not a valid key (host, @domain, #queue or [address])",
@@ -145,11 +170,13 @@ int rules_parse_line(const char *line, size_t len, struct node *key, struct rule
 		skip_blanks(&c);
 		if (at_end(&c))
 			break;
-		if (parse_attr(&c, r, &seen) < 0)
+		if (parse_attr(&c, r, &seen, login ? ATTR_LOGIN : ATTR_NODE) < 0)
 			return -1;
 	}
 	const struct rule_attr *alone = not_alone(seen);
 	if (alone)
 		return fail(&c, "%s= cannot be combined with other attributes", alone->name);
-	return 1;
+	if (login && !r->password[0] && !r->cram[0])
+		return fail(&c, "a login needs password= (or cram= for CRAM-MD5 only)");
+	return login ? RULES_LOGIN : 1;
 }

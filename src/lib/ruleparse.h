@@ -10,9 +10,14 @@
 
 #define RULES_ERR_MAX 200
 
-/* Parses one line (without its newline).
- * Returns 1 and fills key and r for a rule, 0 for a blank or comment line,
- * -1 with a reason in err for an error. */
+/* The cdb key prefix of a login line ("user:NAME"): no node key has it. */
+#define RULES_LOGIN_PREFIX "user:"
+#define RULES_LOGIN 2
+
+/* Parses one line (without its newline). Returns 1 and fills key and r for
+ * a node rule, RULES_LOGIN for a login line (key->name "user:NAME", the
+ * name folded), 0 for a blank or comment line, -1 with a reason in err
+ * for an error. */
 int rules_parse_line(const char *line, size_t len, struct node *key, struct rule *r, char *err,
 		     size_t errsize);
 
