@@ -14,11 +14,11 @@ ifeq ($(WERROR),yes)
 WARN += -Werror
 endif
 HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(WARN) $(HARDEN) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HARDEN) $(CFLAGS)
 # Exact header dependencies: every object gets a .d file (-MMD), and a
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
-ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+ALL_LDFLAGS = -pie $(STATIC_LDFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
 # TLS=no builds without libtls (an appliance without TLS): the TLS options
 # then exit 100 with a message saying so.
 TLS ?= yes
@@ -26,10 +26,24 @@ ifeq ($(TLS),yes)
 TLS_CFLAGS = -DWITH_TLS
 TLS_LIBS = -ltls
 endif
+# STATIC=1: static-pie binaries for appliances (glibc; TLS from libtls.a,
+# libssl.a and libcrypto.a); -u looks users up in /etc/passwd itself, as a
+# static binary must not load NSS modules. make STATIC=1 B=build/static
+# BINDIR=build/static/bin keeps it beside the default build.
+ifeq ($(STATIC),1)
+STATIC_CFLAGS = -DETRND_STATIC
+STATIC_LDFLAGS = -static-pie
+ifeq ($(TLS),yes)
+TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
+endif
+CRYPT_LIBS = -l:libcrypt.a
+else
+CRYPT_LIBS = -lcrypt
+endif
 # tinycdb is linked statically (its PIC archive, as the programs are PIE):
 # one shared library less to find, map and relocate on every connection.
 # libcrypt checks AUTH passwords (crypt(3) hashes).
-LIBS = -l:libcdb_pic.a $(TLS_LIBS) -lcrypt
+LIBS = -l:libcdb_pic.a $(TLS_LIBS) $(CRYPT_LIBS)
 TEST_LIBS = -lcriterion
 
 ifeq ($(V),1)

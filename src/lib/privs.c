@@ -10,9 +10,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef ETRND_STATIC
+/* A static binary must not let NSS dlopen() modules of another glibc: the
+ * user comes from /etc/passwd itself (etrnd(8), "Static builds"). */
+static struct passwd *lookup(const char *user)
+{
+	static struct passwd found;
+	static char names[2][256];
+	struct passwd *pw;
+	FILE *f = fopen("/etc/passwd", "re");
+
+	if (!f)
+		return NULL;
+	while ((pw = fgetpwent(f)) != NULL && strcmp(pw->pw_name, user) != 0)
+		;
+	if (pw && strlen(pw->pw_name) < sizeof names[0]) {
+		found = *pw;
+		found.pw_name = strcpy(names[0], pw->pw_name);
+		found.pw_dir = found.pw_shell = found.pw_passwd = found.pw_gecos = names[1];
+		pw = &found;
+	}
+	fclose(f);
+	return pw;
+}
+#else
+static struct passwd *lookup(const char *user)
+{
+	return getpwnam(user);
+}
+#endif
+
 int privs_drop(const char *user, char *err, size_t errsize)
 {
-	struct passwd *pw = getpwnam(user);
+	struct passwd *pw = lookup(user);
 
 	if (!pw) {
 		snprintf(err, errsize, "unknown user %s", user);
