@@ -221,13 +221,12 @@ say "ETRN @example.org delivered example.org and sub.example.org"
 mv "$T"/sink/new/* "$T/sink/seen/"
 stop_pid "$CLIENT_SINK"
 ! (exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null || fail "the sink still listens"
-python3 - "$SMTP_PORT" <<'PY' || fail "sending the two-recipient message"
-import smtplib, sys
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
-    s.sendmail("sender@origin.test", ["a@client.example.net", "b@client.example.net"],
-               b"Subject: two recipients\r\nMessage-ID: <two@origin.test>\r\n"
-               b"Date: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\none message, two recipients\r\n")
-PY
+r=$(smtp_session "$SMTP_PORT" "EHLO origin.test" "MAIL FROM:<sender@origin.test>" \
+	"RCPT TO:<a@client.example.net>" "RCPT TO:<b@client.example.net>" "DATA" \
+	"Subject: two recipients"$'\r\n'"Date: Mon, 30 Nov 2026 10:00:00 +0000"$'\r\n\r\n'"one message"$'\r\n'"." \
+	"QUIT")
+echo "$r" | grep -q '^250 2.0.0 .* Message accepted for delivery' ||
+	fail "OpenSMTPD did not take the two-recipient message: $r"
 wait_until 30 settled 13 || { tail -20 "$T/smtpd.log"; fail "OpenSMTPD did not hold the message"; }
 n=$(news "$SPOOL/client.example.net")
 [ "$n" -eq 2 ] || fail "$n files held for the two-recipient message, want 2"
