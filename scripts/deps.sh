@@ -9,7 +9,8 @@
 #   bench  valgrind (callgrind) and GNU time
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
-#          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc.
+#          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
+#          and the libraries of the unpacked inetd, xinetd and OpenSMTPD.
 #          Programs that conflict as packages (openbsd-inetd and xinetd; the
 #          MTAs) are never installed: scripts/ext.sh unpacks them into
 #          build/ext/NAME, and only the libraries they link against are
@@ -24,7 +25,8 @@ pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
-	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
+	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
+	libdb5.3 libssl3 zlib1g libpam0g libcrypt1"
 debs_e2e="openbsd-inetd xinetd"
 
 want=""
@@ -76,5 +78,6 @@ fi
 for set in "$@"; do
 	[ "$set" = e2e ] || continue
 	sh scripts/ext.sh inetd $debs_e2e
+	sh scripts/ext.sh opensmtpd opensmtpd
 done
 exit 0
