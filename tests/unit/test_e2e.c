@@ -37,6 +37,11 @@ Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
 	script("postfix.sh");
 }
 
+Test(e2e, exim_holds_in_maildir_until_etrn_and_flushes_exactly, .timeout = 240)
+{
+	script("exim.sh");
+}
+
 Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
 {
 	script("launchers.sh");

@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# End to end with the real Exim 4.96 of Debian 12, unpacked into build/ext
+# (never installed), each instance with its own -C configuration, spool and
+# port on 127.0.0.1, all stopped by PID.
+#
+# Part 1, the hold recipe (etc/exim/hold-*.conf and etrn.rules, included
+# verbatim): Exim pipes the held domains' mail into etrnd-store; nothing
+# reaches the client's sink before an ETRN, not even after "exim -qf"; etrnd
+# (user etrnd, under tcpserver) answers 253 with the exact count; the runner
+# (root) runs etrnd-deliver as the held mail's owner, and the sink receives
+# exactly the node's messages and recipients, byte for byte
+# (tests/helpers/holdset); with the sink gone the mail is kept and the
+# runner logs exit 75.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+EXT=${ETRND_EXTDIR:-$ROOT/build/ext}/exim/root
+EXIM=$EXT/usr/sbin/exim4
+HELPERS=${ETRND_HELPERS:-$ROOT/tests/helpers}
+EXUSER=Debian-exim # compiled into Debian's exim4; it owns the held mail
+[ -x "$EXIM" ] || fail "$EXIM is missing: sh scripts/ext.sh exim exim4-daemon-light (make check does)"
+for p in /usr/bin/tcpserver /usr/bin/python3; do
+	[ -x "$p" ] || fail "$p is missing (make check installs it as root)"
+done
+[ "$(id -u)" -eq 0 ] || fail "the Exim test needs root (Exim with -C, tcpserver -u, the runner)"
+# The users of the deployment: etrnd (INSTALL) and Debian's Exim user, whom
+# the binary looks up by name before it reads any configuration (exim4-base's
+# postinst would create it). System users only, created when missing and left
+# in place: another test may be using them.
+need_user() {
+	getent passwd "$1" >/dev/null && return 0
+	useradd --system --user-group --home-dir "$2" --no-create-home \
+		--shell /usr/sbin/nologin "$1" 2>/dev/null || getent passwd "$1" >/dev/null ||
+		fail "unable to create the user $1"
+}
+need_user etrnd /var/spool/etrnd
+need_user "$EXUSER" /var/spool/exim4
+
+T=$(mktemp -d /tmp/etrnd-e2e-exim.XXXXXX)
+chmod 755 "$T"
+cleanup() {
+	stop_all
+	if [ "${KEEP:-}" != 1 ]; then rm -rf "$T"; else echo "kept $T"; fi
+}
+trap cleanup EXIT
+
+ETRN_PORT=$(free_port)
+SINK_PORT=$(free_port)
+OTHER_PORT=$(free_port)
+HOLD_PORT=$(free_port)
+
+# -- helpers ----------------------------------------------------------------
+
+# sink NAME PORT: an smtpsink storing into $T/NAME; waits for its ready file.
+sink() {
+	rm -f "$T/$1.ready"
+	spawn python3 "$HELPERS/smtpsink" --dir "$T/$1" --listen "127.0.0.1:$2" \
+		--ready-file "$T/$1.ready" --hostname "$1.test"
+	eval "PID_$1=$LAST_PID"
+	wait_until 10 test -s "$T/$1.ready" || fail "smtpsink $1 did not start"
+}
+# unsink NAME: stops that sink and waits until it is gone.
+unsink() {
+	local pid
+	eval "pid=\$PID_$1"
+	kill "$pid"
+	wait "$pid" || fail "smtpsink $1 exited $?"
+}
+sink_count() { count_files "$T/$1/new"; }
+
+# exim_start NAME PORT: exim -bdf (the daemon in the foreground, so that its
+# PID is ours) with $T/NAME/exim.conf; waits for its "daemon started" line.
+exim_start() {
+	spawn "$EXIM" -C "$T/$1/exim.conf" -bdf
+	eval "PID_$1=$LAST_PID"
+	started() {
+		kill -0 "$2" 2>/dev/null || { cat "$T/$1/log/"* 2>/dev/null; fail "exim $1 exited"; }
+		grep -q "daemon started: pid=$2, .*\[127.0.0.1\]:$3" "$T/$1/log/mainlog" 2>/dev/null
+	}
+	wait_until 10 started "$1" "$LAST_PID" "$2" || fail "exim $1 did not start"
+}
+ex() { local n=$1; shift; "$EXIM" -C "$T/$n/exim.conf" "$@"; }
+
+# The main section both Exim instances share: this test's paths and port.
+exim_main() {
+	cat <<EOF
+primary_hostname = mx.etrnd-test.invalid
+exim_path = $EXIM
+# -C makes Exim give up root; with deliver_drop_privilege it runs as its
+# own user throughout, which works without any trusted_configs entry.
+exim_user = $EXUSER
+exim_group = $EXUSER
+deliver_drop_privilege = true
+spool_directory = $T/$1/spool
+log_file_path = $T/$1/log/%slog
+pid_file_path = $T/$1/exim.pid
+daemon_smtp_ports = $2
+local_interfaces = 127.0.0.1
+tls_advertise_hosts =
+host_lookup =
+rfc1413_hosts =
+keep_environment =
+acl_smtp_rcpt = acl_rcpt
+EOF
+}
+exim_dirs() {
+	mkdir -p "$T/$1/spool" "$T/$1/log"
+	chown -R "$EXUSER:$EXUSER" "$T/$1/spool" "$T/$1/log"
+}
+
+# The rules of an etc/exim sample with this test's paths, ports and client.
+localize_rules() {
+	sed -e "s|/usr/local/sbin/etrnd-|$BIN/etrnd-|g" -e "s|/var/spool/etrnd-hold|$T/hold|g" \
+		-e "s|\[%c\]:25|[%c]:$SINK_PORT|g" -e "s|allow=[^ ]*|allow=127.0.0.1|" "$1"
+}
+
+# etrn NODE: one ETRN through etrnd; prints etrnd's reply to it.
+etrn() { smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN $1" "QUIT" | grep -i ' node '; }
+
+# runner LOG: one pass of the runner, as root; its exit status is returned.
+runner() { "$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$T/$1"; }
+
+# -- etrnd under tcpserver as user etrnd ------------------------------------
+mkdir -p "$T/etrnq/tmp" "$T/etrnq/new" "$T/etrnq/cur"
+chown etrnd:etrnd "$T/etrnq/tmp" "$T/etrnq/new"
+spawn /usr/bin/tcpserver -q -R -H -l mx.test -u "$(id -u etrnd)" -g "$(id -g etrnd)" \
+	127.0.0.1 "$ETRN_PORT" "$BIN/etrnd" -n etrn.etrnd-test.invalid -d "$T/etrn.cdb" \
+	-q "$T/etrnq" -l stderr
+wait_port "$ETRN_PORT" || fail "tcpserver did not start"
+
+sink client "$SINK_PORT"
+sink other "$OTHER_PORT"
+
+# == Part 1: the hold recipe =================================================
+# The spool root belongs to the user Exim's pipe runs as; etrnd-store makes
+# each node's maildir on first use.
+install -d -o "$EXUSER" -g "$EXUSER" -m 0755 "$T/hold"
+exim_dirs hold
+{
+	exim_main hold "$HOLD_PORT"
+	cat <<EOF
+ETRND_STORE = $BIN/etrnd-store
+ETRND_SPOOL = $T/hold
+
+begin acl
+acl_rcpt:
+  accept hosts = 127.0.0.1
+  deny
+
+begin routers
+.include $ROOT/etc/exim/hold-routers.conf
+# every other domain (and any bounce) to the other sink
+others:
+  driver = manualroute
+  route_list = * 127.0.0.1
+  self = send
+  transport = to_other
+
+begin transports
+.include $ROOT/etc/exim/hold-transports.conf
+to_other:
+  driver = smtp
+  port = $OTHER_PORT
+  hosts_avoid_tls = *
+  allow_localhost
+
+begin retry
+*  *  F,1h,10m
+EOF
+} > "$T/hold/exim.conf"
+chmod 644 "$T/hold/exim.conf"
+exim_start hold "$HOLD_PORT"
+say "exim (hold recipe) pid $PID_hold on 127.0.0.1:$HOLD_PORT"
+
+python3 "$HELPERS/holdset" send 127.0.0.1 "$HOLD_PORT" || fail "holdset send"
+# Exim delivers on arrival; done once its queue is empty and every message
+# is where it belongs.
+settled() {
+	[ "$(ex hold -bpc)" = 0 ] && [ "$(count_files "$T/hold/client.example.net/new")" = 5 ] &&
+		[ "$(count_files "$T/hold/example.org/new")" = 2 ] && [ "$(sink_count other)" = 4 ]
+}
+wait_until 30 settled || { cat "$T/hold/log/mainlog"; ex hold -bp; fail "the set did not settle"; }
+[ "$(sink_count client)" = 0 ] || fail "mail reached the client's sink before any ETRN"
+[ "$(stat -c %U "$T/hold/client.example.net/new")" = "$EXUSER" ] || fail "maildir not owned by $EXUSER"
+! grep -q "=>.*@client\.example\.net .*T=to_other\|=>.*example\.org .*T=to_other" "$T/hold/log/mainlog" ||
+	fail "a held domain went to the other sink"
+rcpts=$(cat "$T/other/new/"* | sed -n 's/^X-Sink-Rcpt: //p' | sort | tr '\n' ' ')
+[ "$rcpts" = "<s2@notclient.example.net> <x@client-example.net> <x@client.example.net.evil.test> <x@notclient.example.net> " ] ||
+	fail "the other sink got: $rcpts"
+ex hold -qf
+[ "$(sink_count client)" = 0 ] && [ "$(count_files "$T/hold/client.example.net/new")" = 5 ] ||
+	fail "exim -qf moved held mail"
+say "held: 5 messages for client.example.net, 2 for @example.org (maildirs of $EXUSER);" \
+	"the 4 others relayed; nothing at the client's sink, not after exim -qf either"
+
+localize_rules "$ROOT/etc/exim/etrn.rules" > "$T/etrn.rules"
+"$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+chmod 644 "$T/etrn.cdb"
+reply=$(etrn client.example.net)
+[ "$reply" = "253 2.0.0 OK, 5 pending messages for node client.example.net started" ] ||
+	fail "ETRN client.example.net: $reply"
+[ "$(sink_count client)" = 0 ] || fail "mail left before the runner ran"
+runner runner1.log || { cat "$T/runner1.log"; fail "etrnd-runner failed"; }
+grep -q "run node=client.example.net rule=client.example.net cmd=$BIN/etrnd-deliver status=exit:0" \
+	"$T/runner1.log" || { cat "$T/runner1.log"; fail "no successful run logged"; }
+python3 "$HELPERS/holdset" expect "$T/client" client.example.net || fail "the client's sink"
+[ "$(count_files "$T/hold/client.example.net")" = 0 ] || fail "the maildir is not empty"
+reply=$(etrn client.example.net)
+[ "$reply" = "251 2.0.0 OK, no messages waiting for node client.example.net" ] ||
+	fail "second ETRN client.example.net: $reply"
+say "ETRN client.example.net: 253 (5), the runner delivered exactly them; then 251"
+
+# The sink gone: the mail stays, the runner logs 75, the next pass delivers.
+unsink client
+reply=$(etrn @example.org)
+[ "$reply" = "253 2.0.0 OK, 2 pending messages for node @example.org started" ] ||
+	fail "ETRN @example.org: $reply"
+if runner runner2.log; then cat "$T/runner2.log"; fail "the runner succeeded without a sink"; fi
+grep -q "run node=@example.org rule=@example.org cmd=$BIN/etrnd-deliver status=exit:75" \
+	"$T/runner2.log" || { cat "$T/runner2.log"; fail "exit 75 not logged"; }
+[ "$(count_files "$T/hold/example.org/new")" = 2 ] || fail "mail lost with the sink gone"
+say "sink gone: kept 2 messages, the runner logged status=exit:75"
+mkdir "$T/client.before" && mv "$T/client/new/"* "$T/client.before/"
+sink client "$SINK_PORT"
+runner runner3.log || { cat "$T/runner3.log"; fail "etrnd-runner failed"; }
+grep -q "run node=@example.org rule=@example.org cmd=$BIN/etrnd-deliver status=exit:0" \
+	"$T/runner3.log" || { cat "$T/runner3.log"; fail "no successful run logged"; }
+python3 "$HELPERS/holdset" expect "$T/client" @example.org || fail "the client's sink"
+[ "$(count_files "$T/hold/example.org")" = 0 ] || fail "the maildir is not empty"
+say "ETRN @example.org: the next pass delivered example.org and sub.example.org"
+
+for n in hold; do
+	[ ! -s "$T/$n/log/paniclog" ] || fail "exim $n paniclog: $(cat "$T/$n/log/paniclog")"
+done
+echo "e2e exim: PASS"
