@@ -12,6 +12,16 @@
 # exactly the node's messages and recipients, byte for byte
 # (tests/helpers/holdset); with the sink gone the mail is kept and the
 # runner logs exit 75.
+#
+# Part 2, the flush recipe (etc/exim/flush-*.conf, etrn-flush.rules,
+# etrnd-exim-flush): the same message set held in Exim's own queue. "exim
+# -q", "-qf" and "-Rf NODE" release nothing; each shipped rule line releases
+# exactly its node's recipients (the shared message's other recipient
+# stays), an @domain rule asked for one host below it only that host; with
+# the sink gone, and when nothing was queued, the runner's log shows no
+# success, while a bare "exim -Rrf" line would log exit 0. Then the old
+# recipe (hold_domains, "exim -Rf %n") on the same queue, for the record:
+# its substring match and -qf release other nodes' mail.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -49,6 +59,7 @@ ETRN_PORT=$(free_port)
 SINK_PORT=$(free_port)
 OTHER_PORT=$(free_port)
 HOLD_PORT=$(free_port)
+FLUSH_PORT=$(free_port)
 
 # -- helpers ----------------------------------------------------------------
 
@@ -111,7 +122,8 @@ exim_dirs() {
 
 # The rules of an etc/exim sample with this test's paths, ports and client.
 localize_rules() {
-	sed -e "s|/usr/local/sbin/etrnd-|$BIN/etrnd-|g" -e "s|/var/spool/etrnd-hold|$T/hold|g" \
+	sed -e "s|/usr/local/sbin/etrnd-exim-flush|$ROOT/etc/exim/etrnd-exim-flush -x $EXIM -C $T/flush/exim.conf|g" \
+		-e "s|/usr/local/sbin/etrnd-|$BIN/etrnd-|g" -e "s|/var/spool/etrnd-hold|$T/hold|g" \
 		-e "s|\[%c\]:25|[%c]:$SINK_PORT|g" -e "s|allow=[^ ]*|allow=127.0.0.1|" "$1"
 }
 
@@ -145,6 +157,7 @@ ETRND_SPOOL = $T/hold
 
 begin acl
 acl_rcpt:
+  require verify = recipient
   accept hosts = 127.0.0.1
   deny
 
@@ -230,7 +243,181 @@ python3 "$HELPERS/holdset" expect "$T/client" @example.org || fail "the client's
 [ "$(count_files "$T/hold/example.org")" = 0 ] || fail "the maildir is not empty"
 say "ETRN @example.org: the next pass delivered example.org and sub.example.org"
 
-for n in hold; do
+# == Part 2: the flush recipe ================================================
+# The same set, held in Exim's queue: all six domains are held, as nodes of
+# their own; released mail goes to the client's sink, and so would any bounce.
+mkdir -p "$T/flush" "$T/client.part1"
+mv "$T/client/new/"* "$T/client.before/"* "$T/client.part1/"
+exim_dirs flush
+held="client.example.net : notclient.example.net : client.example.net.evil.test : client-example.net : example.org : *.example.org"
+sed "s|^domainlist etrnd_held = .*|domainlist etrnd_held = $held|" "$ROOT/etc/exim/flush-main.conf" \
+	> "$T/flush/main.conf"
+grep -qxF "domainlist etrnd_held = $held" "$T/flush/main.conf" || fail "flush-main.conf has no etrnd_held list"
+{
+	exim_main flush "$FLUSH_PORT"
+	cat <<EOF
+.include $T/flush/main.conf
+
+begin acl
+acl_rcpt:
+  require verify = recipient
+  accept hosts = 127.0.0.1
+  deny
+
+begin routers
+.include $ROOT/etc/exim/flush-routers.conf
+to_client:
+  driver = manualroute
+  route_list = * 127.0.0.1
+  self = send
+  transport = to_client
+
+begin transports
+to_client:
+  driver = smtp
+  port = $SINK_PORT
+  hosts_avoid_tls = *
+  allow_localhost
+
+begin retry
+.include $ROOT/etc/exim/flush-retry.conf
+*  *  F,1h,10m
+EOF
+} > "$T/flush/exim.conf"
+chmod 644 "$T/flush/exim.conf" "$T/flush/main.conf"
+exim_start flush "$FLUSH_PORT"
+say "exim (flush recipe) pid $PID_flush on 127.0.0.1:$FLUSH_PORT"
+
+python3 "$HELPERS/holdset" send 127.0.0.1 "$FLUSH_PORT" || fail "holdset send"
+# 11 recipients in 10 messages, each deferred on arrival.
+defers() { grep -c "== .* R=etrnd_held defer (-1): held for ETRN" "$T/flush/log/mainlog" || true; }
+all_held() { [ "$(defers)" -ge 11 ]; }
+wait_until 30 all_held || { cat "$T/flush/log/mainlog"; fail "the set was not held"; }
+[ "$(defers)" = 11 ] || fail "$(defers) deferrals, expected 11"
+[ "$(ex flush -bpc)" = 10 ] || fail "exim holds $(ex flush -bpc) messages, expected 10"
+# A plain queue run skips them (retry time), a forced one defers them again;
+# -Rf's substring match looks at 8 addresses in the 7 messages with a
+# recipient containing "client.example.net".
+ex flush -q
+[ "$(defers)" = 11 ] || fail "exim -q routed held mail"
+ex flush -qf
+[ "$(defers)" = 22 ] || fail "exim -qf deferred $(($(defers) - 11)) addresses, expected 11"
+ex flush -Rf client.example.net
+[ "$(defers)" = 30 ] || fail "exim -Rf client.example.net deferred $(($(defers) - 22)), expected 8"
+[ "$(sink_count client)" = 0 ] || fail "held mail left Exim's queue"
+[ "$(ex flush -bpc)" = 10 ] || fail "the queue changed"
+say "held in Exim's queue: 11 recipients in 10 messages; exim -q, -qf and -Rf client.example.net released none"
+
+# Exim's queue run exits 0 even when it selected nothing.
+rc=0
+ex flush -DETRND_NODE=nothing.example.net -Rrf '@nothing\.example\.net$' || rc=$?
+[ "$rc" = 0 ] || fail "exim -Rrf selecting nothing exited $rc"
+# etrnd-exim-flush: only host and @domain nodes; exim failing is temporary.
+rc=0
+"$ROOT/etc/exim/etrnd-exim-flush" -x "$EXIM" -C "$T/flush/exim.conf" '#queue' 2>/dev/null || rc=$?
+[ "$rc" = 64 ] || fail "etrnd-exim-flush #queue exited $rc, expected 64"
+rc=0
+"$ROOT/etc/exim/etrnd-exim-flush" -x /bin/false client.example.net >/dev/null || rc=$?
+[ "$rc" = 75 ] || fail "etrnd-exim-flush with a failing exim exited $rc, expected 75"
+
+localize_rules "$ROOT/etc/exim/etrn-flush.rules" > "$T/etrn.rules"
+"$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+reply=$(etrn client.example.net)
+[ "$reply" = "250 2.0.0 OK, queuing for node client.example.net started" ] ||
+	fail "ETRN client.example.net: $reply"
+FLUSH=$ROOT/etc/exim/etrnd-exim-flush
+# The sink gone: Exim defers, its queue run exits 0 all the same, and
+# etrnd-exim-flush sees the node's mail still queued: 75, retried.
+unsink client
+if runner runner4a.log; then cat "$T/runner4a.log"; fail "the runner succeeded without a sink"; fi
+grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=exit:75" \
+	"$T/runner4a.log" || { cat "$T/runner4a.log"; fail "exit 75 not logged"; }
+grep -q 'text="etrnd-exim-flush: node=client.example.net queued=5 left=5 exim=0"' \
+	"$T/runner4a.log" || { cat "$T/runner4a.log"; fail "no count logged"; }
+[ "$(ex flush -bpc)" = 10 ] || fail "mail lost with the sink gone"
+say "sink gone: Exim kept the 5 messages, exim exited 0, the runner logged status=exit:75"
+sink client "$SINK_PORT"
+runner runner4.log || { cat "$T/runner4.log"; fail "etrnd-runner failed"; }
+grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=exit:0" \
+	"$T/runner4.log" || { cat "$T/runner4.log"; fail "no successful run logged"; }
+grep -q 'text="etrnd-exim-flush: node=client.example.net queued=5 left=0 exim=0"' \
+	"$T/runner4.log" || { cat "$T/runner4.log"; fail "no count logged"; }
+python3 "$HELPERS/holdset" expect "$T/client" client.example.net || fail "the client's sink"
+ex flush -bpru | grep -qx ' *s2@notclient.example.net' || fail "the shared message's other recipient left"
+[ "$(ex flush -bpc)" = 6 ] || fail "exim holds $(ex flush -bpc) messages, expected 6"
+say "ETRN client.example.net: 250; the runner's flush delivered exactly its 5 messages, s2@notclient stays"
+
+# An @domain rule asked for one host below it releases that host only.
+mkdir "$T/client.flush1" "$T/client.sub"
+mv "$T/client/new/"* "$T/client.flush1/"
+reply=$(etrn sub.example.org)
+[ "$reply" = "250 2.0.0 OK, queuing for node sub.example.org started" ] || fail "ETRN sub.example.org: $reply"
+runner runner5.log || { cat "$T/runner5.log"; fail "etrnd-runner failed"; }
+grep -q "run node=sub.example.org rule=@example.org cmd=$FLUSH status=exit:0" \
+	"$T/runner5.log" || { cat "$T/runner5.log"; fail "no successful run logged"; }
+[ "$(sink_count client)" = 1 ] && grep -qx 'X-Sink-Rcpt: <x@sub.example.org>' "$T/client/new/"* ||
+	fail "ETRN sub.example.org delivered: $(cat "$T/client/new/"* | grep X-Sink-Rcpt)"
+mv "$T/client/new/"* "$T/client.sub/"
+reply=$(etrn @example.org)
+[ "$reply" = "250 2.0.0 OK, queuing for node @example.org started" ] || fail "ETRN @example.org: $reply"
+runner runner6.log || { cat "$T/runner6.log"; fail "etrnd-runner failed"; }
+grep -q "run node=@example.org rule=@example.org cmd=$FLUSH status=exit:0" \
+	"$T/runner6.log" || { cat "$T/runner6.log"; fail "no successful run logged"; }
+mv "$T/client.sub/"* "$T/client/new/"
+python3 "$HELPERS/holdset" expect "$T/client" @example.org || fail "the client's sink"
+say "ETRN sub.example.org: only sub.example.org; then ETRN @example.org: example.org"
+
+# Nothing queued: the shipped rule logs exit 69; a bare exim line exit 0.
+mkdir "$T/client.flush2"
+mv "$T/client/new/"* "$T/client.flush2/"
+etrn client.example.net >/dev/null
+if runner runner7.log; then cat "$T/runner7.log"; fail "the runner succeeded with nothing queued"; fi
+grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=exit:69" \
+	"$T/runner7.log" || { cat "$T/runner7.log"; fail "exit 69 not logged"; }
+grep -q 'text="etrnd-exim-flush: node=client.example.net queued=0: nothing to deliver"' "$T/runner7.log" ||
+	{ cat "$T/runner7.log"; fail "no reason logged"; }
+echo "client.example.net  run=\"$EXIM -C $T/flush/exim.conf -DETRND_NODE=%n -Rrf @client[.]example[.]net\$\"" \
+	> "$T/bare.rules"
+"$BIN/etrnd-rules" "$T/bare.rules" "$T/etrn.cdb" >/dev/null
+etrn client.example.net >/dev/null
+runner runner8.log || { cat "$T/runner8.log"; fail "etrnd-runner failed"; }
+grep -q "run node=client.example.net rule=client.example.net cmd=$EXIM status=exit:0" "$T/runner8.log" ||
+	{ cat "$T/runner8.log"; fail "a bare exim line: not exit 0"; }
+[ "$(sink_count client)" = 0 ] || fail "mail left"
+say "nothing queued: etrnd-exim-flush exit 69 with its reason; a bare exim -Rrf line logs exit:0"
+
+# The old recipe on the same queue (hold_domains, no etrnd_held router):
+# "exim -Rf %n" is a substring match, and -qf ignores hold_domains.
+mkdir -p "$T/old"
+sed -e "s|^spool_directory = .*|spool_directory = $T/flush/spool|" \
+	-e "s|^\.include $ROOT/etc/exim/flush-routers.conf\$||" \
+	-e "s|^\.include $T/flush/main.conf\$|domainlist etrnd_held = $held\nhold_domains = +etrnd_held|" \
+	"$T/flush/exim.conf" > "$T/old/exim.conf"
+chmod 644 "$T/old/exim.conf"
+ex old -bP hold_domains | grep -q etrnd_held || fail "the old configuration has no hold_domains"
+ex old -q
+[ "$(sink_count client)" = 0 ] || fail "hold_domains did not hold"
+ex old -Rf client.example.net
+rcpts=$(cat "$T/client/new/"* | sed -n 's/^X-Sink-Rcpt: //p' | sort | tr '\n' ' ')
+[ "$rcpts" = "<s2@notclient.example.net> <x@client.example.net.evil.test> <x@notclient.example.net> " ] ||
+	fail "old exim -Rf client.example.net delivered: $rcpts"
+# "exim -Rf @example.org" (the node as ETRN gives it) misses sub.example.org.
+smtp_session "$FLUSH_PORT" "EHLO origin.test" "MAIL FROM:<sender@origin.test>" \
+	"RCPT TO:<y@sub.example.org>" "DATA" "Subject: below example.org"$'\r\n\r\n'"sub"$'\r\n'"." \
+	"QUIT" >/dev/null
+wait_until 10 grep -q "== y@sub.example.org R=etrnd_held defer" "$T/flush/log/mainlog" ||
+	fail "y@sub.example.org was not held"
+ex old -Rf @example.org
+[ "$(sink_count client)" = 3 ] || fail "old exim -Rf @example.org delivered something"
+ex old -qf
+[ "$(sink_count client)" = 5 ] && grep -qx 'X-Sink-Rcpt: <x@client-example.net>' "$T/client/new/"* &&
+	grep -qx 'X-Sink-Rcpt: <y@sub.example.org>' "$T/client/new/"* ||
+	fail "old exim -qf: $(sink_count client) messages at the sink"
+[ "$(ex flush -bpc)" = 0 ] || fail "the queue is not empty"
+say "old recipe: -Rf client.example.net delivered notclient and evil.test mail," \
+	"-Rf @example.org not sub.example.org's; -qf everything"
+for n in hold flush; do
 	[ ! -s "$T/$n/log/paniclog" ] || fail "exim $n paniclog: $(cat "$T/$n/log/paniclog")"
 done
+
 echo "e2e exim: PASS"
