@@ -76,6 +76,8 @@ unsink() {
 	local pid
 	eval "pid=\$PID_$1"
 	kill "$pid"
+	gone() { ! kill -0 "$1" 2>/dev/null; }
+	wait_until 10 gone "$pid" || fail "smtpsink $1 did not stop"
 	wait "$pid" || fail "smtpsink $1 exited $?"
 }
 sink_count() { count_files "$T/$1/new"; }
@@ -91,7 +93,9 @@ exim_start() {
 	}
 	wait_until 10 started "$1" "$LAST_PID" "$2" || fail "exim $1 did not start"
 }
-ex() { local n=$1; shift; "$EXIM" -C "$T/$n/exim.conf" "$@"; }
+# ex NAME ARGS...: an exim command with that instance's configuration.
+ex() { local n=$1; shift; timeout 120 "$EXIM" -C "$T/$n/exim.conf" "$@"; }
+holdset() { timeout 120 python3 "$HELPERS/holdset" "$@"; }
 # hold_one RCPT: one short message through the flush instance; waits until
 # Exim has deferred it.
 hold_one() {
@@ -132,14 +136,15 @@ exim_dirs() {
 localize_rules() {
 	sed -e "s|/usr/local/sbin/etrnd-exim-flush|$ROOT/etc/exim/etrnd-exim-flush -x $EXIM -C $T/flush/exim.conf|g" \
 		-e "s|/usr/local/sbin/etrnd-|$BIN/etrnd-|g" -e "s|/var/spool/etrnd-hold|$T/hold|g" \
-		-e "s|\[%c\]:25|[%c]:$SINK_PORT|g" -e "s|allow=[^ ]*|allow=127.0.0.1|" "$1"
+		-e "s|\[%c\]:25|[%c]:$SINK_PORT|g" -e "s|allow=[^ ]*|allow=127.0.0.1|" \
+		-e "s|timeout=[0-9]*|timeout=120|" "$1"
 }
 
 # etrn NODE: one ETRN through etrnd; prints etrnd's reply to it.
 etrn() { smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN $1" "QUIT" | grep -i ' node '; }
 
 # runner LOG: one pass of the runner, as root; its exit status is returned.
-runner() { "$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$T/$1"; }
+runner() { "$BIN/etrnd-runner" -1 -t 120 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$T/$1"; }
 
 # -- etrnd under tcpserver as user etrnd ------------------------------------
 mkdir -p "$T/etrnq/tmp" "$T/etrnq/new" "$T/etrnq/cur"
@@ -194,7 +199,7 @@ chmod 644 "$T/hold/exim.conf"
 exim_start hold "$HOLD_PORT"
 say "exim (hold recipe) pid $PID_hold on 127.0.0.1:$HOLD_PORT"
 
-python3 "$HELPERS/holdset" send 127.0.0.1 "$HOLD_PORT" || fail "holdset send"
+holdset send 127.0.0.1 "$HOLD_PORT" || fail "holdset send"
 # Exim delivers on arrival; done once its queue is empty and every message
 # is where it belongs.
 settled() {
@@ -225,7 +230,7 @@ reply=$(etrn client.example.net)
 runner runner1.log || { cat "$T/runner1.log"; fail "etrnd-runner failed"; }
 grep -q "run node=client.example.net rule=client.example.net cmd=$BIN/etrnd-deliver status=exit:0" \
 	"$T/runner1.log" || { cat "$T/runner1.log"; fail "no successful run logged"; }
-python3 "$HELPERS/holdset" expect "$T/client" client.example.net || fail "the client's sink"
+holdset expect "$T/client" client.example.net || fail "the client's sink"
 [ "$(count_files "$T/hold/client.example.net")" = 0 ] || fail "the maildir is not empty"
 reply=$(etrn client.example.net)
 [ "$reply" = "251 2.0.0 OK, no messages waiting for node client.example.net" ] ||
@@ -247,7 +252,7 @@ sink client "$SINK_PORT"
 runner runner3.log || { cat "$T/runner3.log"; fail "etrnd-runner failed"; }
 grep -q "run node=@example.org rule=@example.org cmd=$BIN/etrnd-deliver status=exit:0" \
 	"$T/runner3.log" || { cat "$T/runner3.log"; fail "no successful run logged"; }
-python3 "$HELPERS/holdset" expect "$T/client" @example.org || fail "the client's sink"
+holdset expect "$T/client" @example.org || fail "the client's sink"
 [ "$(count_files "$T/hold/example.org")" = 0 ] || fail "the maildir is not empty"
 say "ETRN @example.org: the next pass delivered example.org and sub.example.org"
 
@@ -296,7 +301,7 @@ chmod 644 "$T/flush/exim.conf" "$T/flush/main.conf"
 exim_start flush "$FLUSH_PORT"
 say "exim (flush recipe) pid $PID_flush on 127.0.0.1:$FLUSH_PORT"
 
-python3 "$HELPERS/holdset" send 127.0.0.1 "$FLUSH_PORT" || fail "holdset send"
+holdset send 127.0.0.1 "$FLUSH_PORT" || fail "holdset send"
 # 11 recipients in 10 messages, each deferred on arrival.
 defers() { grep -c "== .* R=etrnd_held defer (-1): held for ETRN" "$T/flush/log/mainlog" || true; }
 all_held() { [ "$(defers)" -ge 11 ]; }
@@ -350,7 +355,7 @@ grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=e
 	"$T/runner4.log" || { cat "$T/runner4.log"; fail "no successful run logged"; }
 grep -q 'text="etrnd-exim-flush: node=client.example.net queued=5 left=0 exim=0"' \
 	"$T/runner4.log" || { cat "$T/runner4.log"; fail "no count logged"; }
-python3 "$HELPERS/holdset" expect "$T/client" client.example.net || fail "the client's sink"
+holdset expect "$T/client" client.example.net || fail "the client's sink"
 ex flush -bpru | grep -qx ' *s2@notclient.example.net' || fail "the shared message's other recipient left"
 [ "$(ex flush -bpc)" = 6 ] || fail "exim holds $(ex flush -bpc) messages, expected 6"
 say "ETRN client.example.net: 250; the runner's flush delivered exactly its 5 messages, s2@notclient stays"
@@ -363,7 +368,7 @@ reply=$(etrn @example.org)
 runner runner5.log || { cat "$T/runner5.log"; fail "etrnd-runner failed"; }
 grep -q "run node=@example.org rule=@example.org cmd=$FLUSH status=exit:0" \
 	"$T/runner5.log" || { cat "$T/runner5.log"; fail "no successful run logged"; }
-python3 "$HELPERS/holdset" expect "$T/client" @example.org || fail "the client's sink"
+holdset expect "$T/client" @example.org || fail "the client's sink"
 say "ETRN @example.org: 250; the flush delivered example.org and sub.example.org"
 
 # The @example.org rule asked for one host below it releases that host only.
