@@ -10,11 +10,11 @@
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
 #          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
-#          and the libraries of the unpacked inetd, xinetd and OpenSMTPD.
-#          Programs that conflict as packages (openbsd-inetd and xinetd; the
-#          MTAs) are never installed: scripts/ext.sh unpacks them into
-#          build/ext/NAME, and only the libraries they link against are
-#          installed. No mail server of the machine is touched.
+#          and the libraries of the unpacked programs. Programs that
+#          conflict as packages (openbsd-inetd and xinetd; the MTAs) are
+#          never installed: scripts/ext.sh unpacks them into build/ext/NAME,
+#          and only the libraries they link against are installed. No mail
+#          server of the machine is touched.
 # Services in these packages are not started while installing (a
 # temporary policy-rc.d), so installing changes no running system.
 set -eu
@@ -26,8 +26,12 @@ pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
-	libdb5.3 libssl3 zlib1g libpam0g libcrypt1"
+	libdb5.3 libssl3 zlib1g libpam0g libcrypt1
+	libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0"
 debs_e2e="openbsd-inetd xinetd"
+# Exim: the daemon package alone holds /usr/sbin/exim4 (exim4-base only has
+# helper scripts); the libraries above are what it links against.
+debs_exim="exim4-daemon-light"
 
 want=""
 for set in "$@"; do
@@ -79,5 +83,6 @@ for set in "$@"; do
 	[ "$set" = e2e ] || continue
 	sh scripts/ext.sh inetd $debs_e2e
 	sh scripts/ext.sh opensmtpd opensmtpd
+	sh scripts/ext.sh exim $debs_exim
 done
 exit 0
