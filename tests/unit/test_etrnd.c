@@ -189,6 +189,29 @@ Test(etrnd, etrn_limit_closes_with_421)
 	tu_run_free(&r);
 }
 
+/* 1M NOOPs took 0.3 s and were all answered: other commands have a limit. */
+Test(etrnd, noop_flood_is_cut_at_the_command_limit)
+{
+	size_t one = strlen("NOOP\r\n"), n = SMTP_MAX_OTHER + 50;
+	char *script = malloc(n * one + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(script + i * one, "NOOP\r\n", one);
+	struct tu_run r = session(script, n * one, NULL);
+	cr_assert_eq(r.status, 0);
+	size_t oks = 0;
+	for (const char *p = r.out; (p = strstr(p, "250 2.0.0 OK\r\n")) != NULL; p++)
+		oks++;
+	cr_assert_eq(oks, SMTP_MAX_OTHER, "%zu NOOPs answered 250", oks);
+	const char *tail = "250 2.0.0 OK\r\n421 4.7.0 mx.example Too many commands, closing "
+			   "connection\r\n";
+	cr_assert_str_eq(r.out + r.outlen - strlen(tail), tail);
+	char counts[64];
+	snprintf(counts, sizeof counts, " commands=%d etrn=0 errors=0 ", SMTP_MAX_OTHER + 1);
+	cr_assert(strstr(r.err, counts) && strstr(r.err, " why=command-limit\n"), "%s", r.err);
+	free(script);
+	tu_run_free(&r);
+}
+
 static char *line_of(size_t len, const char *end)
 {
 	char *s = malloc(len + 16);
@@ -214,16 +237,19 @@ Test(etrnd, line_length_limit)
 	tu_run_free(&r);
 }
 
+/* NUL or 8-bit octets: 500 in the verb, 501 in any command's argument. */
 Test(etrnd, nul_and_8bit_bytes)
 {
 	static const char script[] = "ETRN a\0b.example\r\nNO\0OP\r\nETRN caf\xe9.example\r\n"
-				     "HELO \x80\r\nQUIT\r\n";
+				     "HELO \x80\r\nNOOP \xff\r\nRSET \0\r\nQUIT\r\n";
 	struct tu_run r = session(script, sizeof script - 1, NULL);
 	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n"
 				"501 5.5.4 Syntax Error in Parameters\r\n"
 				"500 5.5.2 Syntax error, command unrecognized\r\n"
 				"501 5.5.4 Syntax Error in Parameters\r\n"
-				"501 5.5.4 Syntax: HELO hostname\r\n"
+				"501 5.5.4 Syntax Error in Parameters\r\n"
+				"501 5.5.4 Syntax Error in Parameters\r\n"
+				"501 5.5.4 Syntax Error in Parameters\r\n"
 				"221 2.0.0 mx.example closing connection\r\n");
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
 	tu_run_free(&r);
