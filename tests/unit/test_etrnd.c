@@ -585,6 +585,71 @@ Test(etrnd, a_fifo_without_reader_does_not_block)
 	tu_run_free(&r);
 }
 
+/* QUEUEDIR may be a symbolic link; its tmp/ and new/ may not (the runner
+ * agrees: etrnd-runner(8)). */
+Test(etrnd, a_symlinked_queuedir_is_used)
+{
+	const char *link = strdup(tu_path(dir, "queue-link"));
+	cr_assert_eq(symlink(queue, link), 0);
+	const char *s = "ETRN client.example.net\r\nQUIT\r\n";
+	const char *q[] = {"-q", link, NULL};
+	struct tu_run r = session(s, strlen(s), q);
+	cr_assert(strstr(r.out, "250 2.0.0 OK, queuing for node client.example.net started"),
+		  "%s%s", r.out, r.err);
+	cr_assert(!strstr(r.err, "warning queue="), "%s", r.err);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 1);
+	tu_run_free(&r);
+}
+
+static void symlinked_part(const char *part)
+{
+	char real[4096], want[4200];
+	snprintf(real, sizeof real, "%s/elsewhere-%s", dir, part);
+	cr_assert_eq(mkdir(real, 0755), 0);
+	cr_assert_eq(rmdir(tu_path(queue, part)), 0);
+	cr_assert_eq(symlink(real, tu_path(queue, part)), 0);
+	const char *s = "ETRN client.example.net\r\nQUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	cr_assert(strstr(r.out, "458 4.3.0 Unable to queue messages for node client.example.net"),
+		  "%s: %s", part, r.out);
+	snprintf(
+	    want, sizeof want,
+	    "warning queue=%s/%s reason=\"a symbolic link; only QUEUEDIR itself may be one\"\n",
+	    queue, part);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	cr_assert(strstr(r.err, "reason=trigger-write-failed"), "%s", r.err);
+	cr_assert_eq(tu_count(real), 0, "%s: written through the symbolic link", part);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	tu_run_free(&r);
+}
+
+Test(etrnd, a_symlinked_tmp_is_refused)
+{
+	symlinked_part("tmp");
+}
+
+Test(etrnd, a_symlinked_new_is_refused)
+{
+	symlinked_part("new");
+}
+
+/* tmp/ is required: a queue without it is named in the log at the start. */
+Test(etrnd, a_queue_without_tmp_is_named_in_the_log)
+{
+	cr_assert_eq(rmdir(tu_path(queue, "tmp")), 0);
+	const char *s = "NOOP\r\nETRN client.example.net\r\nQUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n250 2.0.0 OK\r\n"
+				"458 4.3.0 Unable to queue messages for node client.example.net\r\n"
+				"221 2.0.0 mx.example closing connection\r\n");
+	char want[4200];
+	snprintf(want, sizeof want, "warning queue=%s/tmp reason=\"No such file or directory\"\n",
+		 queue);
+	cr_assert(strstr(r.err, want), "%s", r.err);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
+	tu_run_free(&r);
+}
+
 Test(etrnd, unreadable_spool_is_250_with_a_log_line)
 {
 	cr_assert_eq(tu_rules(dir, "held.example spool=/nonexistent/spool\n", cdb), 0);
