@@ -697,3 +697,47 @@ Test(etrnd, unreadable_spool_is_250_with_a_log_line)
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 1);
 	tu_run_free(&r);
 }
+
+/* A domain of the longest valid length: "@" and 253 octets. Its trigger
+ * name was "%40" and the domain, 256 octets, so every such ETRN got 458. */
+static void long_domain(char *out)
+{
+	static const char *const labels[] = {"a", "b", "c"};
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) { /* 3 x 63 octets and their dots */
+		memset(out + n, labels[i][0], NODE_LABEL_MAX);
+		n += NODE_LABEL_MAX;
+		out[n++] = '.';
+	}
+	size_t rest = NODE_HOST_MAX - n - strlen(".example.org");
+	memset(out + n, 'd', rest);
+	strcpy(out + n + rest, ".example.org");
+	cr_assert_eq(strlen(out), NODE_HOST_MAX);
+}
+
+Test(etrnd, the_longest_domain_gets_a_trigger)
+{
+	char host[NODE_BUF], script[1024], want[1024];
+	long_domain(host);
+	snprintf(script, sizeof script, "ETRN @%s\r\nETRN %s\r\nQUIT\r\n", host, host);
+	struct tu_run r = session(script, strlen(script), NULL);
+	snprintf(want, sizeof want,
+		 "220 mx.example ESMTP\r\n"
+		 "250 2.0.0 OK, queuing for node @%s started\r\n"
+		 "250 2.0.0 OK, queuing for node %s started\r\n"
+		 "221 2.0.0 mx.example closing connection\r\n",
+		 host, host);
+	cr_assert_str_eq(r.out, want, "%s", r.err);
+	/* two nodes, two triggers: names stay injective at the limit */
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 2);
+	char name[NODE_BUF + 1];
+	snprintf(name, sizeof name, "@%s", host);
+	cr_assert_eq(strlen(name), NODE_HOST_MAX + 1);
+	char *c = tu_read(tu_path(tu_path(queue, "new"), name), NULL);
+	cr_assert(c, "no new/@<253-octet domain>");
+	snprintf(want, sizeof want, "node=@%s\nrule=@example.org\n", host);
+	cr_assert(strstr(c, want), "%s", c);
+	free(c);
+	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0);
+	tu_run_free(&r);
+}
