@@ -698,6 +698,42 @@ Test(etrnd, unreadable_spool_is_250_with_a_log_line)
 	tu_run_free(&r);
 }
 
+/* ETRN @legacy.example.org got 250 through @example.org although the host
+ * rule legacy.example.org says deny=: the host's refusal covers a request
+ * for its domain, whichever rule the file lists first. */
+static void domain_request_and_host_deny(const char *rules_text)
+{
+	cr_assert_eq(tu_rules(dir, rules_text, cdb), 0);
+	const char *s = "ETRN @legacy.example.org\r\nETRN @example.org\r\n"
+			"ETRN legacy.example.org\r\nETRN other.example.org\r\nQUIT\r\n";
+	struct tu_run r = session(s, strlen(s), NULL);
+	cr_assert_str_eq(r.out,
+			 "220 mx.example ESMTP\r\n"
+			 "459 4.7.1 Node @legacy.example.org not allowed: retired\r\n"
+			 "250 2.0.0 OK, queuing for node @example.org started\r\n"
+			 "459 4.7.1 Node legacy.example.org not allowed: retired\r\n"
+			 "250 2.0.0 OK, queuing for node other.example.org started\r\n"
+			 "221 2.0.0 mx.example closing connection\r\n",
+			 "rules:\n%s", rules_text);
+	cr_assert(strstr(r.err, "node=@legacy.example.org rule=legacy.example.org code=459 "
+				"reason=denied\n"),
+		  "%s", r.err);
+	cr_assert_eq(tu_count(tu_path(queue, "new")), 2);
+	struct stat st;
+	cr_assert_neq(stat(tu_path(queue, "new/@legacy.example.org"), &st), 0);
+	tu_run_free(&r);
+}
+
+Test(etrnd, host_deny_refuses_its_domain_request_domain_rule_first)
+{
+	domain_request_and_host_deny("@example.org\nlegacy.example.org deny=\"retired\"\n");
+}
+
+Test(etrnd, host_deny_refuses_its_domain_request_host_rule_first)
+{
+	domain_request_and_host_deny("legacy.example.org deny=\"retired\"\n@example.org\n");
+}
+
 /* A domain of the longest valid length: "@" and 253 octets. Its trigger
  * name was "%40" and the domain, 256 octets, so every such ETRN got 458. */
 static void long_domain(char *out)
@@ -740,4 +776,41 @@ Test(etrnd, the_longest_domain_gets_a_trigger)
 	free(c);
 	cr_assert_eq(tu_count(tu_path(queue, "tmp")), 0);
 	tu_run_free(&r);
+}
+
+/* The cdb truncated in place under a running session (not replaced by
+ * rename as etrnd-rules does): the next lookup is a 458 and a log line. It
+ * was a SIGBUS while the cdb was mapped. */
+Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
+{
+	int sv[2], errp[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(pipe(errp), 0);
+	const char *extra[] = {"-l", "stderr", NULL};
+	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
+	close(sv[1]), close(errp[1]);
+	const char *first = "ETRN client.example.net\r\n";
+	cr_assert_eq(write(sv[0], first, strlen(first)), (ssize_t)strlen(first));
+	char buf[4096];
+	size_t n = 0;
+	while (!strstr(buf, "started\r\n") && n < sizeof buf - 1) { /* the cdb is open */
+		struct pollfd p = {sv[0], POLLIN, 0};
+		cr_assert_eq(poll(&p, 1, 10000), 1, "no reply to the first ETRN");
+		ssize_t r = read(sv[0], buf + n, sizeof buf - 1 - n);
+		cr_assert_gt(r, 0);
+		n += (size_t)r;
+		buf[n] = '\0';
+	}
+	cr_assert_eq(truncate(cdb, 0), 0);
+	const char *rest = "ETRN @example.org\r\nNOOP\r\nQUIT\r\n";
+	cr_assert_eq(write(sv[0], rest, strlen(rest)), (ssize_t)strlen(rest));
+	char *got = slurp(sv[0], 10);
+	int status = reap(pid, 10);
+	cr_assert_eq(status, 0, "etrnd ended with status %d (128 + %d is SIGBUS)", status, SIGBUS);
+	cr_assert_str_eq(got, "458 4.3.0 Unable to queue messages for node @example.org\r\n"
+			      "250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
+	char *log = slurp(errp[0], 2);
+	cr_assert(strstr(log, "node=@example.org rule=- code=458 reason=cdb-error"), "%s", log);
+	free(got), free(log);
+	close(sv[0]);
 }
