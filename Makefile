@@ -235,7 +235,7 @@ lint-man:
 clean:
 	rm -rf build bin cdb/etrn.cdb
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
 
 .PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:
