@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -558,6 +559,41 @@ Test(etrnd, greeting_name)
 	r = tu_exec(dir, argv, "QUIT\r\n", 6, env2);
 	cr_assert(!strstr(r.out, "injected"), "%s", r.out);
 	tu_run_free(&r);
+}
+
+/* No -n, no valid TCPLOCALHOST, no valid host name: "localhost", as
+ * etrnd(8) says. The host name is set in a UTS namespace of etrnd's own. */
+Test(etrnd, greeting_name_falls_back_to_localhost)
+{
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root, to give etrnd a host name of its own");
+	int in[2], out[2];
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(write(in[1], "QUIT\r\n", 6), 6);
+	close(in[1]);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		static const char bad[] = "not_a_host!";
+		if (unshare(CLONE_NEWUTS) < 0 || sethostname(bad, sizeof bad - 1) < 0)
+			_exit(99);
+		const char *argv[] = {"etrnd", "-d", cdb, "-q", queue, "-l", "stderr", NULL};
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(in[0], 0), dup2(out[1], 1), dup2(nul, 2);
+		putenv("TCPLOCALHOST=bad name");
+		tu_execv(tu_bin("etrnd"), argv);
+		_exit(127);
+	}
+	close(in[0]), close(out[1]);
+	char *got = slurp(out[0], 10);
+	int status = reap(pid, 10);
+	if (status == 99)
+		cr_skip_test("skipped: no UTS namespace here");
+	cr_assert_eq(status, 0);
+	cr_assert_str_eq(got, "220 localhost ESMTP\r\n221 2.0.0 localhost closing connection\r\n");
+	free(got);
+	close(out[0]);
 }
 
 /* Runs a script through etrnd with stdout on a pipe and a limit applied in
