@@ -96,7 +96,6 @@ static int helo_name(char *out, const char *s)
 static int parse(struct options *o, int argc, char **argv)
 {
 	const char *helo = NULL;
-	char host[256];
 	int c;
 
 	*o = (struct options){"25", "", 60, 600, 0};
@@ -125,6 +124,7 @@ static int parse(struct options *o, int argc, char **argv)
 		exit(EXIT_USAGE);
 	}
 	if (!helo) {
+		char host[256];
 		host[sizeof host - 1] = '\0';
 		if (gethostname(host, sizeof host - 1) < 0 || helo_name(o->helo, host) < 0)
 			memcpy(o->helo, "localhost", sizeof "localhost");

@@ -70,7 +70,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || !o->cdb || !o->queuedir) /* getopt() sets optarg */
 		usage();
 }
 
