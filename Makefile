@@ -145,7 +145,7 @@ run-tests:
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=N runs each for N s.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
-FUZZ_TARGETS = session node rules value sasl
+FUZZ_TARGETS = session netio node rules value sasl
 FUZZ_SAN = address,undefined -fno-sanitize-recover=all
 FZ = build/fuzz
 FUZZ_LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(FZ)/lib/%.o)
@@ -177,10 +177,11 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libetrnd.a
 		-Isrc/lib -o $@ $< $(FZ)/libetrnd.a $(LIBS)
 
 $(FZ)/seeds: tests/fuzz/mkseeds.c $(BINDIR)/etrnd-rules
-	@rm -rf $@ && mkdir -p $@/session $@/node $@/rules $@/value $@/sasl
+	@rm -rf $@ && mkdir -p $@/session $@/netio $@/node $@/rules $@/value $@/sasl
 	$(Q)printf 'AGJvYgBzZWNyZXQ=' > $@/sasl/plain64; printf '\0bob\0secret' > $@/sasl/plain
 	$(Q)printf '54b21152711fb604ca3e035e7015116bd06d4e1b26fccaa4b0b61801132340a3' > $@/sasl/cram
 	$(Q)cp tests/golden/*.in $@/session/
+	$(Q)for f in tests/golden/*.in; do b=$${f##*/}; cp $$f $@/netio/$$b; printf '\000\007' | cat - $$f > $@/netio/bytes-$$b; done
 	$(Q)cp tests/fuzz/seeds/node/* $@/node/
 	$(Q)i=0; cat tests/golden/etrn.rules cdb/etrn.rules etc/*/etrn.rules | \
 		while IFS= read -r l; do i=$$((i+1)); printf '%s' "$$l" > $@/rules/line$$i; done

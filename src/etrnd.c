@@ -2,11 +2,13 @@
 /* etrnd: one SMTP session on stdin/stdout that answers ETRN (RFC 1985).
  * Started per connection by inetd, xinetd, tcpserver or systemd. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/client.h"
@@ -15,6 +17,7 @@
 #include "lib/netio.h"
 #include "lib/num.h"
 #include "lib/privs.h"
+#include "lib/queue.h"
 #include "lib/queuestart.h"
 #include "lib/sandbox.h"
 #include "lib/serve.h"
@@ -67,7 +70,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || !o->cdb || !o->queuedir) /* getopt() sets optarg */
 		usage();
 }
 
@@ -106,6 +109,60 @@ static void sandbox(const char *queuedir, const char *host)
 		die_temp(host, why);
 	if (abi == 0)
 		log_msg("warning", "sandbox", why);
+}
+
+static void queue_warning(const char *queuedir, const char *part, const char *reason)
+{
+	char path[LOG_VALUE_MAX + 1];
+	struct logline l;
+
+	snprintf(path, sizeof path, "%s%s%s", queuedir, part ? "/" : "", part ? part : "");
+	ll_start(&l, "warning");
+	ll_str(&l, "queue", path);
+	ll_str(&l, "reason", reason);
+	ll_emit(&l);
+}
+
+/* Why part of QUEUEDIR cannot take a trigger, or NULL. QUEUEDIR itself may
+ * be a symbolic link (the admin chose it; open() follows it, as it does
+ * for etrnd-runner); tmp/ and new/ may not: every trigger write opens them
+ * with O_NOFOLLOW, so whoever can write QUEUEDIR cannot redirect them. */
+static const char *queue_part_problem(int q, const char *part)
+{
+	struct stat st;
+
+	int fd = openat(q, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (fstatat(q, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			return "a symbolic link; only QUEUEDIR itself may be one";
+		return strerror(errno);
+	}
+	int rc = faccessat(fd, ".", W_OK | X_OK, AT_EACCESS);
+	int e = errno;
+	close(fd);
+	return rc < 0 ? strerror(e) : NULL;
+}
+
+/* The queue is checked as etrnd will use it (after -u and the sandbox), so
+ * that a broken one is named in the log when a connection starts, not only
+ * as a failed write in the ETRN's line. The session goes on: an ETRN that
+ * needs a trigger gets 458 (temporary), as for any failed write. */
+static void check_queue(const char *queuedir)
+{
+	static const enum queue_part parts[] = {Q_TMP, Q_NEW};
+
+	int q = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q < 0) {
+		queue_warning(queuedir, NULL, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const char *name = queue_dirs[parts[i]].name;
+		const char *why = queue_part_problem(q, name);
+		if (why)
+			queue_warning(queuedir, name, why);
+	}
+	close(q);
 }
 
 static void log_end(const struct session *s, const struct queuestart *c, long long start_ms)
@@ -149,6 +206,7 @@ int main(int argc, char **argv)
 	if (!o.user && geteuid() == 0)
 		log_msg("warning", "reason", "running as root; use -u USER");
 	sandbox(o.queuedir, host);
+	check_queue(o.queuedir);
 	netio_init(&n, 0, 1, o.idle, o.deadline);
 	out_init(&out, netio_write, &n);
 	queuestart_init(&ctx, o.cdb, o.queuedir, &client, host);

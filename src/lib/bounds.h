@@ -19,6 +19,10 @@
 #define SMTP_MAX_ERRORS 10
 /* ETRN commands one session may issue; the next one gets 421. */
 #define SMTP_MAX_ETRN 32
+/* Other commands (all but ETRN and QUIT: NOOP, RSET, HELP, EHLO, ...) one
+ * session may issue; the next one gets 421 (Postfix's junk-command limit,
+ * the same number). A real client needs a handful. */
+#define SMTP_MAX_OTHER 100
 /* Largest reply the session ever produces (the EHLO reply), with margin. */
 #define SMTP_REPLY_MAX 1024
 

@@ -20,6 +20,7 @@ long long netio_now_ms(void)
 void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_s)
 {
 	memset(n, 0, sizeof *n);
+	netio_lines_init(&n->lines);
 	n->infd = infd;
 	n->outfd = outfd;
 	n->idle_ms = idle_s * 1000;
@@ -73,25 +74,29 @@ int netio_write(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
-/* Looks for a complete line in the buffer: NETIO_LINE, NETIO_OVERLONG, or
- * 0 when more input is needed. */
-static int scan(struct netio *n, const char **line, size_t *len)
+void netio_lines_init(struct netio_lines *b)
 {
-	char *p = n->in + n->start;
-	size_t have = n->end - n->start;
+	b->start = b->end = 0;
+	b->discarding = 0;
+}
+
+int netio_scan(struct netio_lines *b, const char **line, size_t *len)
+{
+	char *p = b->in + b->start;
+	size_t have = b->end - b->start;
 	char *nl = memchr(p, '\n', have);
 
 	if (!nl) {
 		if (have >= SMTP_LINE_MAX) { /* cannot end within the limit */
-			n->discarding = 1;
-			n->start = n->end = 0;
+			b->discarding = 1;
+			b->start = b->end = 0;
 		}
 		return 0;
 	}
 	size_t l = (size_t)(nl - p);
-	n->start += l + 1;
-	if (n->discarding) {
-		n->discarding = 0;
+	b->start += l + 1;
+	if (b->discarding) {
+		b->discarding = 0;
 		return NETIO_OVERLONG;
 	}
 	if (l > 0 && p[l - 1] == '\r')
@@ -103,25 +108,39 @@ static int scan(struct netio *n, const char **line, size_t *len)
 	return NETIO_LINE;
 }
 
+size_t netio_room(struct netio_lines *b, char **where)
+{
+	if (b->start > 0) {
+		memmove(b->in, b->in + b->start, b->end - b->start);
+		b->end -= b->start;
+		b->start = 0;
+	}
+	*where = b->in + b->end;
+	return sizeof b->in - b->end;
+}
+
+void netio_added(struct netio_lines *b, size_t n)
+{
+	b->end += n;
+}
+
 static int fill(struct netio *n)
 {
-	if (n->start > 0) {
-		memmove(n->in, n->in + n->start, n->end - n->start);
-		n->end -= n->start;
-		n->start = 0;
-	}
+	char *where;
+	size_t room = netio_room(&n->lines, &where);
+
 	for (;;) {
 		int rc = wait_fd(n, n->infd, POLLIN);
 		if (rc < 0)
 			return rc;
-		ssize_t r = read(n->infd, n->in + n->end, sizeof n->in - n->end);
+		ssize_t r = read(n->infd, where, room);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r < 0)
 			return NETIO_ERROR;
 		if (r == 0)
 			return NETIO_EOF;
-		n->end += (size_t)r;
+		netio_added(&n->lines, (size_t)r);
 		return 1;
 	}
 }
@@ -136,7 +155,7 @@ static int input_pending(const struct netio *n)
 int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *len)
 {
 	for (;;) {
-		int ev = scan(n, line, len);
+		int ev = netio_scan(&n->lines, line, len);
 		if (ev)
 			return ev;
 		if (!input_pending(n) && out_flush(o) < 0)

@@ -2,7 +2,11 @@
 /* netio.h: bounded line input and reply output on the connection, with an
  * idle timeout per read or write and a deadline for the whole session.
  * No stdio: one read buffer, one reply buffer (outbuf), poll() and the
- * monotonic clock. */
+ * monotonic clock.
+ *
+ * The line splitting itself (struct netio_lines) does no I/O: netio fills
+ * it from the connection, and the fuzz targets and tests can fill it from
+ * memory, so they run the very code that splits a client's bytes. */
 #ifndef ETRND_NETIO_H
 #define ETRND_NETIO_H
 
@@ -22,14 +26,31 @@ enum netio_event {
 	NETIO_ERROR = -3,    /* read error */
 };
 
+/* Input octets not yet returned as lines: in[start, end). */
+struct netio_lines {
+	size_t start, end;
+	int discarding; /* inside an overlong line */
+	char in[NETIO_INBUF];
+};
+
+void netio_lines_init(struct netio_lines *b);
+/* The next complete line: NETIO_LINE (*line and *len point into the
+ * buffer, without the LF and one CR before it, valid until the buffer is
+ * next changed), NETIO_OVERLONG (a line over SMTP_LINE_MAX ended; its
+ * octets are gone), or 0 when more input is needed. A line end is LF. */
+int netio_scan(struct netio_lines *b, const char **line, size_t *len);
+/* Makes room for more input after what is kept: *where gets the place,
+ * the return value its size (never 0 when netio_scan() returned 0). */
+size_t netio_room(struct netio_lines *b, char **where);
+/* n octets were stored at the place netio_room() gave. */
+void netio_added(struct netio_lines *b, size_t n);
+
 struct netio {
 	int infd, outfd;
 	long idle_ms;
 	long long deadline_ms; /* absolute, CLOCK_MONOTONIC */
-	int discarding;        /* inside an overlong line */
 	int timed_out;         /* a write hit the idle timeout or the deadline */
-	size_t start, end;
-	char in[NETIO_INBUF];
+	struct netio_lines lines;
 };
 
 long long netio_now_ms(void);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* compile.c: etrnd-rules' work. Two passes are not needed: errors are
+/* rulecompile.c: etrnd-rules' work. Two passes are not needed: errors are
  * collected while the cdb is built in a temp file, which is renamed into
  * place only when there were none. */
 #include "rulecompile.h"
@@ -227,22 +227,27 @@ static void compile_lines(struct build *j, FILE *in)
 		j->io_error = errno ? errno : EIO;
 }
 
-/* Makes the finished temp file durable and renames it over cdb_path. */
-static int install(int fd, const char *tmp, const char *cdb_path)
+/* Makes the finished temp file durable and renames it over cdb_path;
+ * closes fd in every case. Returns 0; -1 when nothing was installed (the
+ * temp file is still there); or 1 when the new cdb is in place and in use
+ * but the fsync of its directory (dir) failed, so that after a crash the
+ * previous one may be back. errno is set for -1 and 1. */
+static int install(int fd, const char *tmp, const char *cdb_path, char *dir, size_t dirsize)
 {
-	char dir[4096];
-
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-		return -1;
-	if (close(fd) < 0)
-		return -1;
-	if (rename(tmp, cdb_path) < 0)
-		return -1;
-	if (dir_of(cdb_path, dir, sizeof dir) < 0) {
+	if (dir_of(cdb_path, dir, dirsize) < 0) {
+		close(fd);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return fsync_dir(dir);
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, cdb_path) < 0)
+		return -1;
+	return fsync_dir(dir) < 0 ? 1 : 0;
 }
 
 static int open_temp(const char *cdb_path, char *tmp, size_t size)
@@ -257,6 +262,8 @@ static int open_temp(const char *cdb_path, char *tmp, size_t size)
 
 static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path)
 {
+	char dir[4096];
+
 	if (j->errors) {
 		cdb_make_finish(&j->cm); /* only to free its memory */
 		close(fd);
@@ -266,11 +273,29 @@ static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path
 		return COMPILE_BAD_RULES;
 	}
 	int finished = cdb_make_finish(&j->cm);
-	if (j->io_error || finished < 0 || install(fd, tmp, cdb_path) < 0) {
+	int rc = -1;
+	if (j->io_error || finished < 0) {
+		if (!j->io_error)
+			j->io_error = errno;
+		close(fd);
+	} else {
+		rc = install(fd, tmp, cdb_path, dir, sizeof dir);
+	}
+	if (rc < 0) {
 		int e = j->io_error ? j->io_error : errno;
-		fprintf(j->errs, "etrnd-rules: unable to write %s: %s\n", cdb_path, strerror(e));
-		close(fd); /* harmless EBADF if install() closed it */
 		unlink(tmp);
+		fprintf(j->errs, "etrnd-rules: unable to write %s: %s\n", cdb_path, strerror(e));
+		return COMPILE_IO_ERROR;
+	}
+	if (rc > 0) {
+		/* Not "unable to write": the new database is live. Only its
+		 * survival across a crash is in doubt, and running etrnd-rules
+		 * again is the remedy, hence a temporary failure. */
+		fprintf(j->errs,
+			"etrnd-rules: %s is in place and in use, but the fsync of directory %s "
+			"failed: %s; after a crash the previous database may be back, so run "
+			"etrnd-rules again\n",
+			cdb_path, dir, strerror(errno));
 		return COMPILE_IO_ERROR;
 	}
 	return COMPILE_OK;

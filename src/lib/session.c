@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* session.c: command table and replies. Every reply after the greeting
  * carries an RFC 3463 code, except the HELO/EHLO replies: RFC 2034 exempts
- * them, and the EHLO grammar (RFC 5321 4.1.1.1) has no room for one. */
+ * them, and the EHLO grammar (RFC 5321 4.1.1.1) has no room for one.
+ *
+ * What holds for every command is checked here, before its function runs:
+ * a known verb, the limit of its class, an argument of printable ASCII. */
 #include "session.h"
 
 #include <stdarg.h>
@@ -138,27 +141,34 @@ static void cmd_sequence(struct session *s, const char *arg, size_t len)
 	reply(s, "503 5.5.1 Bad sequence of commands");
 }
 
+/* Which limit a command counts against: ETRN has its own (SMTP_MAX_ETRN,
+ * counted once the node parses); QUIT ends the session anyway; every other
+ * known command counts against SMTP_MAX_OTHER, as Postfix's junk-command
+ * limit does, so that NOOP, RSET or HELP cannot keep a session busy. */
+enum limit { LIM_ETRN, LIM_NONE, LIM_OTHER };
+
 static const struct command {
 	const char *verb;
 	void (*fn)(struct session *s, const char *arg, size_t len);
+	enum limit limit;
 } commands[] = {
-    {"ETRN", cmd_etrn},
-    {"EHLO", cmd_ehlo},
-    {"HELO", cmd_helo4},
-    {"NOOP", cmd_ok},
-    {"RSET", cmd_ok},
-    {"QUIT", cmd_quit},
-    {"HELP", cmd_help},
-    {"VRFY", cmd_not_implemented},
-    {"EXPN", cmd_not_implemented},
-    {"TURN", cmd_not_implemented},
-    {"ATRN", cmd_not_implemented},
-    {"STARTTLS", cmd_not_implemented},
-    {"AUTH", cmd_not_implemented},
-    {"MAIL", cmd_mail},
-    {"RCPT", cmd_sequence},
-    {"DATA", cmd_sequence},
-    {"BDAT", cmd_sequence},
+    {"ETRN", cmd_etrn, LIM_ETRN},
+    {"EHLO", cmd_ehlo, LIM_OTHER},
+    {"HELO", cmd_helo4, LIM_OTHER},
+    {"NOOP", cmd_ok, LIM_OTHER},
+    {"RSET", cmd_ok, LIM_OTHER},
+    {"QUIT", cmd_quit, LIM_NONE},
+    {"HELP", cmd_help, LIM_OTHER},
+    {"VRFY", cmd_not_implemented, LIM_OTHER},
+    {"EXPN", cmd_not_implemented, LIM_OTHER},
+    {"TURN", cmd_not_implemented, LIM_OTHER},
+    {"ATRN", cmd_not_implemented, LIM_OTHER},
+    {"STARTTLS", cmd_not_implemented, LIM_OTHER},
+    {"AUTH", cmd_not_implemented, LIM_OTHER},
+    {"MAIL", cmd_mail, LIM_OTHER},
+    {"RCPT", cmd_sequence, LIM_OTHER},
+    {"DATA", cmd_sequence, LIM_OTHER},
+    {"BDAT", cmd_sequence, LIM_OTHER},
 };
 
 static const struct command *lookup(const char *verb, size_t len)
@@ -190,6 +200,16 @@ void session_greet(struct session *s)
 	reply(s, "220 %s ESMTP", s->host);
 }
 
+/* A command past its class's limit gets 421 and ends the session. */
+static int over_limit(struct session *s, const struct command *c)
+{
+	if (c->limit != LIM_OTHER || ++s->others <= SMTP_MAX_OTHER)
+		return 0;
+	reply(s, "421 4.7.0 %s Too many commands, closing connection", s->host);
+	end(s, "command-limit");
+	return 1;
+}
+
 static int too_many_errors(struct session *s)
 {
 	if (s->errors < SMTP_MAX_ERRORS)
@@ -217,6 +237,10 @@ int session_line(struct session *s, const char *line, size_t len)
 	const struct command *c = text_word(line, v) ? lookup(line, v) : NULL;
 	if (!c)
 		reply(s, "500 5.5.2 Syntax error, command unrecognized");
+	else if (over_limit(s, c))
+		return 1;
+	else if (!text_printable(line + a, len - a)) /* NUL, 8-bit, controls */
+		reply(s, "501 5.5.4 Syntax Error in Parameters");
 	else
 		c->fn(s, line + a, len - a);
 	return s->closed;

@@ -27,6 +27,7 @@ struct session {
 	void *ctx;
 	struct outbuf *out;
 	unsigned long commands, errors, etrns;
+	unsigned long others; /* commands counted against SMTP_MAX_OTHER */
 	int closed;
 	const char *end; /* why the session ended: quit, eof, timeout, ... */
 	char helo[64];   /* the client's HELO/EHLO name, for the log only */

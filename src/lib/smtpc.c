@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /* smtpc.c: the client side of SMTP: send a command, read a whole
- * (multi-line) reply, bounded like the server side. */
+ * (multi-line) reply, bounded like the server side: line length, lines per
+ * reply, time per reply and for the whole dialogue. */
 #include "smtpc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-void smtpc_init(struct smtpc *c, int fd, long timeout_s)
+#include "text.h"
+
+void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s)
 {
-	netio_init(&c->io, fd, fd, timeout_s, timeout_s);
+	netio_init(&c->io, fd, fd, reply_s, session_s);
 	out_init(&c->out, netio_write, &c->io);
+	c->reply_ms = reply_s * 1000;
+	c->deadline_ms = c->io.deadline_ms;
+	c->error = "";
 	c->trace = NULL;
 }
 
@@ -42,21 +49,57 @@ static int is_etrn(const char *s, size_t len)
 	return len >= 4 && strncasecmp(s, "ETRN", 4) == 0 && (len == 4 || s[4] == ' ');
 }
 
-int smtpc_reply(struct smtpc *c, struct reply *r)
+/* The next exchange (a command and its reply, or the greeting) must end
+ * within reply_ms, and within the dialogue's deadline. netio applies the
+ * earlier of the two to every wait. */
+static void start_exchange(struct smtpc *c)
+{
+	long long reply_end = netio_now_ms() + c->reply_ms;
+	c->io.deadline_ms = reply_end < c->deadline_ms ? reply_end : c->deadline_ms;
+}
+
+static int fail(struct smtpc *c, const char *why)
+{
+	c->error = why;
+	return -1;
+}
+
+static int io_failure(struct smtpc *c, int ev)
+{
+	switch (ev) {
+	case NETIO_EOF: return fail(c, "the server closed the connection");
+	case NETIO_OVERLONG: return fail(c, "a reply line longer than 512 octets");
+	case NETIO_ERROR:
+		snprintf(c->errbuf, sizeof c->errbuf, "read error: %s", strerror(errno));
+		return fail(c, c->errbuf);
+	default: break;
+	}
+	if (c->io.deadline_ms == c->deadline_ms)
+		return fail(c, "the deadline for the whole dialogue passed");
+	snprintf(c->errbuf, sizeof c->errbuf, "no complete reply within %ld s", c->reply_ms / 1000);
+	return fail(c, c->errbuf);
+}
+
+static int read_reply(struct smtpc *c, struct reply *r)
 {
 	const char *line;
 	size_t len;
 	int last = 0;
 
 	memset(r, 0, sizeof *r);
-	for (int n = 0; n < SMTPC_LINES_MAX && !last; n++) {
-		if (netio_getline(&c->io, &c->out, &line, &len) != NETIO_LINE)
-			return -1;
+	for (int n = 0; !last; n++) {
+		if (n == SMTPC_LINES_MAX)
+			return fail(c, "a reply of more than 64 lines");
+		int ev = netio_getline(&c->io, &c->out, &line, &len);
+		if (ev != NETIO_LINE)
+			return io_failure(c, ev);
 		if (c->trace)
 			c->trace("<<<", line, len);
 		int code = smtpc_parse_line(line, len, &last);
-		if (code < 0 || (r->code && code != r->code))
-			return -1;
+		if (code < 0)
+			return fail(c, "a line that is not an SMTP reply");
+		if (r->code && code != r->code)
+			return fail(c, "the lines of one reply have different codes");
 		r->code = code;
 		const char *text = len > 4 ? line + 4 : "";
 		size_t tlen = len > 4 ? len - 4 : 0;
@@ -64,7 +107,13 @@ int smtpc_reply(struct smtpc *c, struct reply *r)
 			r->has_etrn = 1;
 		add_text(r, text, tlen);
 	}
-	return last ? r->code : -1;
+	return r->code;
+}
+
+int smtpc_reply(struct smtpc *c, struct reply *r)
+{
+	start_exchange(c);
+	return read_reply(c, r);
 }
 
 int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r)
@@ -73,11 +122,23 @@ int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r)
 	int n = snprintf(buf, sizeof buf, "%s\r\n", line);
 
 	if (n < 0 || (size_t)n >= sizeof buf)
-		return -1;
+		return fail(c, "command too long");
+	start_exchange(c);
 	if (c->trace)
 		c->trace(">>>", line, (size_t)n - 2);
 	out_put(&c->out, buf, (size_t)n);
-	if (out_flush(&c->out) < 0)
-		return -1;
-	return smtpc_reply(c, r);
+	if (out_flush(&c->out) < 0) {
+		if (c->io.timed_out)
+			return io_failure(c, c->io.timed_out);
+		snprintf(c->errbuf, sizeof c->errbuf, "write error: %s", strerror(errno));
+		return fail(c, c->errbuf);
+	}
+	return read_reply(c, r);
+}
+
+const char *smtpc_first_line(const struct reply *r, char *buf, size_t size)
+{
+	const char *nl = memchr(r->text, '\n', r->len);
+	text_sanitize(buf, size, r->text, nl ? (size_t)(nl - r->text) : r->len);
+	return buf;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* smtpc.h: the client side of a short SMTP dialogue (for etrn(1)): send a
  * command, read a whole (possibly multi-line) reply, with the same bounded
- * lines and deadlines as the server (netio). */
+ * lines as the server (netio), a time limit for each reply and a deadline
+ * for the whole dialogue. */
 #ifndef ETRND_SMTPC_H
 #define ETRND_SMTPC_H
 
@@ -16,22 +17,32 @@
 struct smtpc {
 	struct netio io;
 	struct outbuf out;
+	long reply_ms;         /* each reply must be complete within this */
+	long long deadline_ms; /* the whole dialogue, absolute (CLOCK_MONOTONIC) */
+	const char *error;     /* why the last call failed, for a message */
+	char errbuf[96];
 	void (*trace)(const char *dir, const char *line, size_t len); /* -v */
 };
 
 struct reply {
 	int code;                   /* 200-599, or 0 on failure */
 	size_t len;                 /* of text */
-	char text[SMTPC_REPLY_MAX]; /* lines without codes, '\n'-separated */
+	char text[SMTPC_REPLY_MAX]; /* lines without codes, '\n'-separated, raw */
 	int has_etrn;               /* an EHLO reply listed ETRN */
 };
 
-void smtpc_init(struct smtpc *c, int fd, long timeout_s);
-/* Reads one reply. Returns its code, or -1 (timeout, EOF, garbage). */
+/* reply_s bounds each reply (from the command's first octet written to
+ * the reply's last line), session_s the whole dialogue from now. */
+void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s);
+/* Reads one reply. Returns its code, or -1 with the reason in c->error
+ * (a time limit, EOF, a line that is no SMTP reply, an endless reply). */
 int smtpc_reply(struct smtpc *c, struct reply *r);
 /* Sends "line\r\n" and reads the reply. */
 int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r);
 /* Parses one reply line: code (or -1) and whether it is the last line. */
 int smtpc_parse_line(const char *line, size_t len, int *last);
+/* The first line of r's text, octets outside printable ASCII as '?': what
+ * a server sends must not reach a terminal raw (escape sequences, CR). */
+const char *smtpc_first_line(const struct reply *r, char *buf, size_t size);
 
 #endif

@@ -10,20 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int is_file(int dfd, const struct dirent *d)
+/* 1 for a message, 0 for anything else: a dot-file, not a regular file,
+ * or a file gone since readdir() listed it (the MTA delivered or removed
+ * it meanwhile: it is not waiting). -1 when it cannot be told. d_type is
+ * DT_UNKNOWN on some file systems (XFS without ftype, many FUSE ones):
+ * then it takes an fstatat(), which is where a concurrent removal shows. */
+static int is_message(int dfd, const struct dirent *d)
 {
 	struct stat st;
 
 	if (d->d_name[0] == '.')
 		return 0;
-	if (d->d_type == DT_REG)
-		return 1;
 	if (d->d_type != DT_UNKNOWN)
-		return 0;
-	return fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+		return d->d_type == DT_REG;
+	if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISREG(st.st_mode);
+	return errno == ENOENT ? 0 : -1;
 }
 
-/* Adds the files of dir (relative to at) to *count, up to limit. */
+/* Adds the messages in dir (relative to at) to *count, up to limit. errno
+ * is cleared before every readdir(): only its own failure may be taken for
+ * an error, not one left over from an earlier call. */
 static int count_dir(int at, const char *dir, long *count, long limit)
 {
 	int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -34,13 +41,23 @@ static int count_dir(int at, const char *dir, long *count, long limit)
 		close(fd);
 		return -1;
 	}
-	struct dirent *e;
-	errno = 0;
-	while (*count < limit && (e = readdir(d)) != NULL)
-		if (is_file(fd, e))
-			(*count)++;
-	int rc = errno ? -1 : 0;
+	int rc = 0;
+	while (rc == 0 && *count < limit) {
+		errno = 0;
+		const struct dirent *e = readdir(d);
+		if (!e) {
+			rc = errno ? -1 : 0;
+			break;
+		}
+		int m = is_message(fd, e);
+		if (m < 0)
+			rc = -1;
+		else
+			*count += m;
+	}
+	int e = errno;
 	closedir(d);
+	errno = e;
 	return rc;
 }
 

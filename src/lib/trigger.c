@@ -29,9 +29,10 @@ size_t trigger_name(const char *node, char *out, size_t size)
 	size_t n = 0;
 
 	for (const unsigned char *p = (const unsigned char *)node; *p; p++) {
-		if (n + 4 > size)
+		int keep = plain(*p) || (*p == '@' && p == (const unsigned char *)node);
+		if (n + (keep ? 1 : 3) >= size) /* and the NUL */
 			return 0;
-		if (plain(*p) || (*p == '@' && p == (const unsigned char *)node)) {
+		if (keep) {
 			out[n++] = (char)*p;
 		} else {
 			out[n++] = '%';

@@ -7,6 +7,8 @@ BIN=${ETRND_BIN:-$ROOT/bin}
 PIDS=""
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# A test that cannot run here says why and exits 77 (automake's "skipped").
+skip() { echo "SKIP: $*"; exit 77; }
 say() { echo "e2e: $*"; }
 
 # A TCP port on 127.0.0.1 that nothing listens on now.

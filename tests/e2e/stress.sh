@@ -64,10 +64,13 @@ spawn tcpserver -q -R -H -l mx.test 127.0.0.1 "$PORT" "$BIN/etrnd" -n mx.test -T
 	-d "$T/etrn.cdb" -q "$T/queue" -l stderr 2>>"$T/etrnd.log"
 wait_port "$PORT" || fail "tcpserver did not start"
 start=$(date +%s)
+# The reply decides, not how the socket ended: etrnd closes while the
+# client's bytes still arrive, so cat may see a reset after the 421
+# instead of EOF, depending on timing.
 out=$( (exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 	for c in N O O P; do printf '%s' "$c" >&3 2>/dev/null || break; sleep 1; done
 	for _ in $(seq 1 20); do printf 'x' >&3 2>/dev/null || break; sleep 1; done &
-	timeout 20 cat <&3) )
+	timeout 20 cat <&3 2>/dev/null || true) )
 took=$(($(date +%s) - start))
 echo "$out" | grep -q '^421 4.4.2 mx.test Error: timeout exceeded' || fail "no 421 for the slow client: $out"
 [ "$took" -le 12 ] || fail "the slow client kept etrnd for $took s (deadline 5 s)"

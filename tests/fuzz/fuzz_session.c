@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the SMTP engine fed arbitrary bytes, split into lines
- * the way netio does. Invariants: every reply line ends in CRLF, is at most
+ * by netio's own splitter (netio_scan), filled from memory as a read()
+ * would fill it. Invariants: every reply line ends in CRLF, is at most
  * SMTP_LINE_MAX octets, starts with a known code; the ETRN callback only
  * ever sees a valid, normalised node. */
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "netio.h"
 #include "node.h"
 #include "session.h"
 
@@ -63,23 +65,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct outbuf out;
 	static struct session s;
+	static struct netio_lines in;
 	unsigned char pick = size ? data[0] : 0;
-	size_t start = 0;
+	const char *line;
+	size_t len, used = 0;
 
 	out_init(&out, check_flush, NULL);
 	session_init(&s, "mx.example", etrn, &pick, &out);
+	netio_lines_init(&in);
 	session_greet(&s);
-	for (size_t i = 0; i < size && !s.closed; i++) {
-		if (data[i] != '\n')
-			continue;
-		size_t len = i - start;
-		if (len > 0 && data[i - 1] == '\r')
-			len--;
-		if (len > SMTP_TEXT_MAX)
-			session_overlong(&s);
-		else
-			session_line(&s, (const char *)data + start, len);
-		start = i + 1;
+	while (!s.closed && used < size) {
+		char *where;
+		size_t room = netio_room(&in, &where);
+		size_t n = size - used < room ? size - used : room;
+		memcpy(where, data + used, n);
+		netio_added(&in, n);
+		used += n;
+		int ev;
+		while (!s.closed && (ev = netio_scan(&in, &line, &len)) != 0) {
+			if (ev == NETIO_OVERLONG)
+				session_overlong(&s);
+			else
+				session_line(&s, line, len);
+		}
 	}
 	out_flush(&out);
 	return 0;

@@ -156,3 +156,7 @@ Test(golden, eof_without_quit)
 {
 	golden("eof");
 }
+Test(golden, line_limits_and_bad_octets)
+{
+	golden("lines");
+}

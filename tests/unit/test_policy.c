@@ -118,3 +118,39 @@ Test(policy, missing_and_corrupt_cdb)
 	policy_close(&p);
 	tu_rmtree(d);
 }
+
+/* ETRN @legacy.example.org: the host rule legacy.example.org says deny=,
+ * so the request for its domain is refused with that rule, not started
+ * through @example.org; in either order of the rules file. */
+static void host_deny_covers_domain(const char *text)
+{
+	char *d = tu_tmpdir();
+	const char *cdb = tu_path(d, "etrn.cdb");
+	cr_assert_eq(compile(d, text, cdb, NULL), COMPILE_OK);
+	struct policy p;
+	struct node n;
+	struct rule r;
+	char key[NODE_BUF];
+	struct addr none = {0};
+	struct asker anyone = {&none, NULL};
+	policy_init(&p, cdb);
+	node_parse(&n, "@legacy.example.org", 19, 0);
+	cr_assert_eq(policy_lookup(&p, &n, key, &r), 1);
+	cr_assert_str_eq(key, "legacy.example.org");
+	cr_assert_eq(policy_authorize(&r, &anyone), V_DENIED);
+	cr_assert_str_eq(verdict_reason(V_DENIED, &r), "retired");
+	cr_expect_str_eq(lookup(&p, "@example.org"), "@example.org");
+	cr_expect_str_eq(lookup(&p, "other.example.org"), "@example.org");
+	policy_close(&p);
+	tu_rmtree(d);
+}
+
+Test(policy, host_deny_refuses_its_domain_domain_rule_first)
+{
+	host_deny_covers_domain("@example.org\nlegacy.example.org deny=\"retired\"\n");
+}
+
+Test(policy, host_deny_refuses_its_domain_host_rule_first)
+{
+	host_deny_covers_domain("legacy.example.org deny=\"retired\"\n@example.org\n");
+}

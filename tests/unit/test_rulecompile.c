@@ -1,15 +1,36 @@
 /* SPDX-License-Identifier: ISC */
 /* etrnd-rules' compiler: errors by line, atomic replacement, the samples. */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bounds.h"
+#include "policy.h"
 #include "rulecompile.h"
 #include "testutil.h"
+
+/* While armed, fsync() of a directory fails with EIO (this definition is
+ * the one the compiler gets: the tests are one executable); files and
+ * every other caller get libc's fsync(). */
+static int fail_dir_fsync;
+
+int fsync(int fd)
+{
+	static int (*real)(int);
+	struct stat st;
+	if (!real)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
 
 static int compile(const char *dir, const char *text, const char *cdb, char **errs)
 {
@@ -87,6 +108,56 @@ Test(compile, long_lines_crlf_and_io_errors)
 		     COMPILE_OK);
 	cr_assert_eq(compile(d, "a.example\n", tu_path(d, "nodir/c"), &errs), COMPILE_IO_ERROR);
 	cr_assert(strstr(errs, "etrnd-rules: unable to"), "%s", errs);
+	free(errs);
+	tu_rmtree(d);
+}
+
+/* The fsync of the directory comes after the rename: the new cdb is live.
+ * etrnd-rules said "unable to write" although etrnd already used it. */
+Test(compile, a_failed_directory_fsync_says_the_new_cdb_is_live)
+{
+	char *d = tu_tmpdir();
+	const char *cdb = strdup(tu_path(d, "etrn.cdb"));
+	cr_assert_eq(compile(d, "old.example\n", cdb, NULL), COMPILE_OK);
+	char *errs;
+	fail_dir_fsync = 1;
+	int rc = compile(d, "new.example\n", cdb, &errs);
+	fail_dir_fsync = 0;
+	cr_assert_eq(rc, COMPILE_IO_ERROR, "not durable: a temporary failure");
+	char want[4200];
+	snprintf(want, sizeof want,
+		 "etrnd-rules: %s is in place and in use, but the fsync of directory %s failed: "
+		 "%s;",
+		 cdb, d, strerror(EIO));
+	cr_assert(strstr(errs, want), "%s", errs);
+	cr_assert(!strstr(errs, "unable to write"), "%s", errs);
+	free(errs);
+	struct policy p; /* what etrnd now sees */
+	struct node n;
+	struct rule r;
+	char key[NODE_BUF];
+	policy_init(&p, cdb);
+	node_parse(&n, "new.example", 11, 0);
+	cr_assert_eq(policy_lookup(&p, &n, key, &r), 1);
+	policy_close(&p);
+	cr_assert_eq(tu_count(d), 2, "only the rules and the cdb: no temp file left");
+	tu_rmtree(d);
+}
+
+/* spool= and run= may be as long as etrnd.rules(5) says: 1024 octets. */
+Test(compile, spool_path_of_the_documented_length)
+{
+	char *d = tu_tmpdir();
+	char line[RULE_PATH_MAX + 64];
+	int n = snprintf(line, sizeof line, "a.example spool=/");
+	memset(line + n, 's', RULE_PATH_MAX - 1);
+	strcpy(line + n + RULE_PATH_MAX - 1, "\n");
+	char *errs;
+	cr_assert_eq(compile(d, line, tu_path(d, "c"), &errs), COMPILE_OK, "%s", errs);
+	free(errs);
+	strcpy(line + n + RULE_PATH_MAX - 1, "s\n");
+	cr_assert_eq(compile(d, line, tu_path(d, "c"), &errs), COMPILE_BAD_RULES);
+	cr_assert(strstr(errs, "spool: too long"), "%s", errs);
 	free(errs);
 	tu_rmtree(d);
 }

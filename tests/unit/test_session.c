@@ -184,10 +184,59 @@ Test(session, pipelined_replies_are_one_write)
 
 Test(session, replies_never_split_when_the_buffer_fills)
 {
-	for (int i = 0; i < 400; i++)
-		session_line(&s, "NOOP", 4);
+	const char *help = say("HELP");
+	size_t one = strlen(help);
+	_Static_assert(SMTP_MAX_OTHER * 60 > OUTBUF_SIZE, "HELP replies must fill the buffer");
+	for (int i = 1; i < SMTP_MAX_OTHER; i++)
+		session_line(&s, "HELP", 4);
 	out_flush(&out);
 	cr_assert_gt(sink.writes, 1);
 	cr_assert_eq(sink.torn, 0);
-	cr_assert_eq(sink.len, 400 * strlen("250 2.0.0 OK\r\n"));
+	cr_assert_eq(sink.len, SMTP_MAX_OTHER * one);
+}
+
+Test(session, other_commands_are_limited)
+{
+	static const char *const cycle[] = {"NOOP", "RSET", "HELP", "EHLO c.example", "VRFY x"};
+	for (int i = 0; i < SMTP_MAX_OTHER; i++) {
+		const char *r = say(cycle[i % 5]);
+		cr_assert(r[0] == '2' || r[0] == '5', "%d: %s", i, r);
+		if (r[0] == '5')
+			s.errors = 0; /* VRFY's 502: only the other limit is under test */
+	}
+	cr_assert(!s.closed);
+	cr_assert_str_eq(say("ETRN a.example"),
+			 "250 2.0.0 OK, queuing for node a.example started\r\n",
+			 "ETRN has its own limit");
+	cr_assert_str_eq(say("NOOP"),
+			 "421 4.7.0 mx.example Too many commands, closing connection\r\n");
+	cr_assert(s.closed);
+	cr_assert_str_eq(s.end, "command-limit");
+	cr_assert_eq(session_line(&s, "QUIT", 4), 1);
+}
+
+Test(session, quit_is_not_counted)
+{
+	for (int i = 0; i < SMTP_MAX_OTHER; i++)
+		say("NOOP");
+	cr_assert_str_eq(say("QUIT"), "221 2.0.0 mx.example closing connection\r\n");
+}
+
+Test(session, nul_8bit_or_control_octets_in_any_argument_are_501)
+{
+	static const char *const lines[] = {
+	    "NOOP \xff",         "NOOP caf\xc3\xa9", "RSET \x80", "HELP \x1b[2J",      "HELO a\tb",
+	    "EHLO \xe9.example", "VRFY \x7f",        "QUIT \xff", "ETRN a\x80.example"};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		s.errors = 0;
+		cr_expect_str_eq(say(lines[i]), "501 5.5.4 Syntax Error in Parameters\r\n", "%zu",
+				 i);
+	}
+	cr_assert_eq(session_line(&s, "NOOP a\0b", 9), 0);
+	out_flush(&out);
+	cr_assert_str_eq(sink.buf + sink.len - 38, "501 5.5.4 Syntax Error in Parameters\r\n");
+	cr_assert(!s.closed, "QUIT with a bad argument is refused, not obeyed");
+	cr_assert_eq(calls, 0);
+	cr_assert_str_eq(say("NOOP printable, with blanks"), "250 2.0.0 OK\r\n");
+	cr_assert_str_eq(say("NOOP\t"), "250 2.0.0 OK\r\n", "trailing blanks are not an argument");
 }

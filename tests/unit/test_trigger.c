@@ -40,6 +40,47 @@ Test(trigger, names_are_safe_and_injective)
 	cr_assert_str_eq(names[3], "%23dial%5Fup");
 }
 
+/* Every valid node has a name within NAME_MAX, the longest ones included:
+ * "@" and a 253-octet domain (254 octets), a #queue of 64 octets that all
+ * need escapes, the longest IPv6 literal. The names stay injective. */
+Test(trigger, the_longest_nodes_have_names)
+{
+	char host[NODE_BUF], domain[NODE_BUF + 1], queue[NODE_BUF];
+	size_t n = 0;
+	while (n + NODE_LABEL_MAX + 1 < NODE_HOST_MAX - 10) {
+		memset(host + n, 'a' + (char)(n % 26), NODE_LABEL_MAX);
+		n += NODE_LABEL_MAX;
+		host[n++] = '.';
+	}
+	memset(host + n, 'z', NODE_HOST_MAX - n - 8);
+	strcpy(host + NODE_HOST_MAX - 8, ".example");
+	cr_assert_eq(strlen(host), NODE_HOST_MAX);
+	snprintf(domain, sizeof domain, "@%s", host);
+	queue[0] = '#';
+	memset(queue + 1, '_', NODE_QUEUE_MAX);
+	queue[NODE_QUEUE_MAX + 1] = '\0';
+	const char *nodes[] = {host, domain, queue,
+			       "[ipv6:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]"};
+	char names[4][TRIGGER_NAME_MAX], back[NODE_BUF];
+	for (int i = 0; i < 4; i++) {
+		struct node parsed;
+		cr_assert_eq(node_parse(&parsed, nodes[i], strlen(nodes[i]), 0), 0, "%s", nodes[i]);
+		cr_assert_str_eq(parsed.name, nodes[i]);
+		size_t len = trigger_name(nodes[i], names[i], sizeof names[i]);
+		cr_assert(len > 0 && len <= 255, "%s: %zu", nodes[i], len);
+		cr_assert_eq(trigger_unname(names[i], back, sizeof back), 0, "%s", names[i]);
+		cr_assert_str_eq(back, nodes[i]);
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(names[i], names[j]);
+	}
+	cr_assert_eq(strlen(names[1]), NODE_HOST_MAX + 1);
+	char small[10];
+	cr_assert_eq(trigger_name("a.example", small, 10), 9, "exactly fits with its NUL");
+	cr_assert_eq(trigger_name("a.example", small, 9), 0);
+	cr_assert_eq(trigger_name("#a_", small, 7), 0, "no room for the escape and the NUL");
+	cr_assert_eq(trigger_name("#a_", small, 8), 7);
+}
+
 Test(trigger, foreign_names_are_refused)
 {
 	static const char *const bad[] = {"",          "a/b", "%61",   "%2", "%zz",
