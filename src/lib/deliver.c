@@ -82,8 +82,8 @@ struct conn {
 
 static int reply(struct conn *k, struct reply *r, long timeout_s)
 {
-	k->c->io.idle_ms = timeout_s * 1000;
-	k->c->io.deadline_ms = k->deadline_ms;
+	k->c->reply_ms = timeout_s * 1000;
+	k->c->deadline_ms = k->deadline_ms;
 	int code = smtpc_reply(k->c, r);
 	if (code < 0)
 		k->alive = 0;
@@ -617,7 +617,7 @@ static int try_host(struct run *u, struct conn *k, const char *host, struct unre
 				: strerror(errno));
 		return -1;
 	}
-	smtpc_init(&k->own, fd, SMTPC_GREETING_TIMEOUT);
+	smtpc_init(&k->own, fd, SMTPC_GREETING_TIMEOUT, left_s);
 	k->own.trace = NULL;
 	k->c = &k->own;
 	snprintf(k->peer, sizeof k->peer, "%s[%s]:%s", host, addr, u->d->port);
