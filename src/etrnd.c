@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* etrnd: one SMTP session on stdin/stdout that answers ETRN (RFC 1985).
+/* etrnd: one SMTP session on stdin/stdout that answers ETRN (RFC 1985),
+ * with STARTTLS (RFC 3207) or implicit TLS (RFC 8314) and AUTH (RFC 4954)
+ * when a certificate is given; with -O, ODMR's ATRN (RFC 2645) instead.
  * Started per connection by inetd, xinetd, tcpserver or systemd. */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/authcheck.h"
 #include "lib/client.h"
 #include "lib/exits.h"
 #include "lib/log.h"
@@ -21,18 +24,22 @@
 #include "lib/queuestart.h"
 #include "lib/sandbox.h"
 #include "lib/serve.h"
+#include "lib/tlsio.h"
 
 struct options {
 	const char *cdb, *queuedir, *host, *user;
 	long idle, deadline;
-	int log_target; /* -1 = decide from fd 2 */
+	int log_target;         /* -1 = decide from fd 2 */
+	const char *cert, *key; /* -C, -K */
+	int implicit_tls;       /* -S */
 };
 
 static void usage(void)
 {
 	static const char msg[] =
 	    "usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
-	    "             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n";
+	    "             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n"
+	    "             [-C CERTFILE -K KEYFILE [-S]]\n";
 	fputs(msg, stderr);
 	exit(EXIT_PERM);
 }
@@ -49,10 +56,16 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
 	int c;
 
-	*o = (struct options){"/etc/etrnd/etrn.cdb", "/var/spool/etrnd",    NULL, NULL,
-			      SMTP_IDLE_TIMEOUT,     SMTP_SESSION_DEADLINE, -1};
-	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:")) != -1) {
+	*o = (struct options){.cdb = "/etc/etrnd/etrn.cdb",
+			      .queuedir = "/var/spool/etrnd",
+			      .idle = SMTP_IDLE_TIMEOUT,
+			      .deadline = SMTP_SESSION_DEADLINE,
+			      .log_target = -1};
+	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:C:K:S")) != -1) {
 		switch (c) {
+		case 'C': o->cert = optarg; break;
+		case 'K': o->key = optarg; break;
+		case 'S': o->implicit_tls = 1; break;
 		case 'd': o->cdb = optarg; break;
 		case 'q': o->queuedir = optarg; break;
 		case 'n': o->host = optarg; break;
@@ -72,6 +85,16 @@ static void parse_options(struct options *o, int argc, char **argv)
 	}
 	if (optind != argc || !o->cdb || !o->queuedir) /* getopt() sets optarg */
 		usage();
+	if (!o->cert != !o->key || (o->implicit_tls && !o->cert)) {
+		fputs("etrnd: -C and -K go together, and -S needs them\n", stderr);
+		exit(EXIT_PERM);
+	}
+	if (o->cert && !tlsio_available()) {
+		fputs("etrnd: -C, -K and -S need TLS, and this etrnd was built without it "
+		      "(make TLS=no)\n",
+		      stderr);
+		exit(EXIT_PERM);
+	}
 }
 
 /* -n, else TCPLOCALHOST, else gethostname(); only a valid host name. */
@@ -165,7 +188,8 @@ static void check_queue(const char *queuedir)
 	close(q);
 }
 
-static void log_end(const struct session *s, const struct queuestart *c, long long start_ms)
+static void log_end(const struct session *s, const struct queuestart *c, struct tlsio *tls,
+		    long long start_ms)
 {
 	struct logline l;
 
@@ -173,6 +197,12 @@ static void log_end(const struct session *s, const struct queuestart *c, long lo
 	ll_str(&l, "client", c->client_text);
 	if (s->helo[0])
 		ll_str(&l, "helo", s->helo);
+	if (s->tls) {
+		ll_str(&l, "tls", tlsio_version(tls));
+		ll_str(&l, "cipher", tlsio_cipher(tls));
+	}
+	if (s->user[0])
+		ll_str(&l, "user", s->user);
 	ll_num(&l, "commands", (long)s->commands);
 	ll_num(&l, "etrn", (long)s->etrns);
 	ll_num(&l, "errors", (long)s->errors);
@@ -181,15 +211,37 @@ static void log_end(const struct session *s, const struct queuestart *c, long lo
 	ll_emit(&l);
 }
 
+/* The key is read now, as root, before -u and the sandbox: it can be
+ * mode 0600 root, and nothing is opened after. */
+static void load_tls(const struct options *o, struct tlsio *t, const char *host)
+{
+	if (o->cert && tlsio_server(t, o->cert, o->key) < 0)
+		die_temp(host, t->err);
+}
+
+/* -S: the handshake comes before the greeting (RFC 8314). A failed one is
+ * a log line and the end, with nothing written. */
+static int implicit_tls(struct netio *n, struct tlsio *t, struct session *s)
+{
+	if (netio_starttls(n, t, NULL) < 0) {
+		log_msg("tls", "error", t->err);
+		return -1;
+	}
+	session_tls_started(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	char host[NODE_BUF], err[200];
 	struct addr client;
 	static struct queuestart ctx;
+	static struct authcheck auth;
 	static struct session s;
 	static struct netio n;
 	static struct outbuf out;
+	static struct tlsio tls;
 
 	long long start_ms = netio_now_ms();
 
@@ -201,6 +253,7 @@ int main(int argc, char **argv)
 	log_init("etrnd", (enum log_target)o.log_target);
 	our_name(host, o.host);
 	client_addr(&client);
+	load_tls(&o, &tls, host);
 	if (o.user && privs_drop(o.user, err, sizeof err) < 0)
 		die_temp(host, err);
 	if (!o.user && geteuid() == 0)
@@ -211,7 +264,22 @@ int main(int argc, char **argv)
 	out_init(&out, netio_write, &n);
 	queuestart_init(&ctx, o.cdb, o.queuedir, &client, host);
 	session_init(&s, host, queuestart_etrn, &ctx, &out);
-	serve(&s, &n, &out);
-	log_end(&s, &ctx, start_ms);
+	struct serve_env env = {o.cert ? &tls : NULL, NULL, NULL, NULL};
+	if (o.cert) {
+		auth = (struct authcheck){&ctx.policy, ctx.client_text};
+		s.tls_ok = 1;
+		s.auth = authcheck_try;
+		s.auth_ctx = &auth;
+		s.cram_ok = authcheck_cram_offered(&ctx.policy);
+	}
+	if (!o.implicit_tls || implicit_tls(&n, &tls, &s) == 0)
+		serve(&s, &n, &out, &env);
+	else
+		s.end = "tls-failed";
+	if (env.tls_error)
+		log_msg("tls", "error", env.tls_error);
+	log_end(&s, &ctx, &tls, start_ms);
+	if (o.cert)
+		tlsio_free(&tls);
 	return 0;
 }

@@ -8,6 +8,15 @@
 /* RFC 5321 4.5.3.1.4: a command line is at most 512 octets including CRLF. */
 #define SMTP_LINE_MAX 512
 #define SMTP_TEXT_MAX (SMTP_LINE_MAX - 2)
+/* RFC 4954 section 4: an AUTH line and each SASL response may be up to
+ * 12288 octets; netio accepts them only while AUTH is on offer. */
+#define SMTP_AUTH_LINE_MAX 12288
+/* AUTH failures before 421; each failure waits AUTH_DELAY_MS times its
+ * number first (1 s, 2 s), so guessing costs time. */
+#define AUTH_MAX_FAILURES 3
+#define AUTH_DELAY_MS 1000
+/* ODMR (RFC 2645): nodes in one ATRN command. */
+#define ATRN_NODES_MAX 16
 
 /* RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for a command. */
 #define SMTP_IDLE_TIMEOUT 300

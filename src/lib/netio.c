@@ -4,10 +4,14 @@
 #include "netio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tlsio.h"
 
 long long netio_now_ms(void)
 {
@@ -53,6 +57,33 @@ static int wait_fd(struct netio *n, int fd, short events)
 	}
 }
 
+/* TLS wants the other direction now and then (a renegotiation, a
+ * session ticket): wait for what it asks. */
+static int wait_want(struct netio *n, ssize_t want)
+{
+	return want == TLSIO_WANT_WRITE ? wait_fd(n, n->outfd, POLLOUT)
+					: wait_fd(n, n->infd, POLLIN);
+}
+
+/* One write: n >= 0, or -1 with errno; a TLS wait that timed out sets
+ * n->timed_out. */
+static ssize_t put(struct netio *n, const char *buf, size_t len)
+{
+	if (!n->tls)
+		return write(n->outfd, buf, len);
+	ssize_t w;
+	while ((w = tlsio_write(n->tls, buf, len)) == TLSIO_WANT_READ || w == TLSIO_WANT_WRITE) {
+		int rc = wait_want(n, w);
+		if (rc < 0) {
+			n->timed_out = rc;
+			return -1;
+		}
+	}
+	if (w < 0)
+		errno = EPROTO;
+	return w;
+}
+
 int netio_write(void *arg, const char *buf, size_t len)
 {
 	struct netio *n = arg;
@@ -63,7 +94,9 @@ int netio_write(void *arg, const char *buf, size_t len)
 			n->timed_out = rc;
 			return -1;
 		}
-		ssize_t w = write(n->outfd, buf, len);
+		ssize_t w = put(n, buf, len);
+		if (n->timed_out)
+			return -1;
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w <= 0)
@@ -76,6 +109,7 @@ int netio_write(void *arg, const char *buf, size_t len)
 
 void netio_lines_init(struct netio_lines *b)
 {
+	b->max = SMTP_LINE_MAX;
 	b->start = b->end = 0;
 	b->discarding = 0;
 }
@@ -87,7 +121,7 @@ int netio_scan(struct netio_lines *b, const char **line, size_t *len)
 	char *nl = memchr(p, '\n', have);
 
 	if (!nl) {
-		if (have >= SMTP_LINE_MAX) { /* cannot end within the limit */
+		if (have >= b->max) { /* cannot end within the limit */
 			b->discarding = 1;
 			b->start = b->end = 0;
 		}
@@ -101,7 +135,7 @@ int netio_scan(struct netio_lines *b, const char **line, size_t *len)
 	}
 	if (l > 0 && p[l - 1] == '\r')
 		l--;
-	if (l > SMTP_TEXT_MAX)
+	if (l > b->max - 2)
 		return NETIO_OVERLONG;
 	*line = p;
 	*len = l;
@@ -124,6 +158,25 @@ void netio_added(struct netio_lines *b, size_t n)
 	b->end += n;
 }
 
+/* One read: n >= 0, or -1 with errno; a TLS wait that timed out returns
+ * -1 with *timeout set to the netio event. */
+static ssize_t get(struct netio *n, char *where, size_t room, int *timeout)
+{
+	if (!n->tls)
+		return read(n->infd, where, room);
+	ssize_t r;
+	while ((r = tlsio_read(n->tls, where, room)) == TLSIO_WANT_READ || r == TLSIO_WANT_WRITE) {
+		int rc = wait_want(n, r);
+		if (rc < 0) {
+			*timeout = rc;
+			return -1;
+		}
+	}
+	if (r < 0)
+		errno = EPROTO;
+	return r;
+}
+
 static int fill(struct netio *n)
 {
 	char *where;
@@ -133,7 +186,10 @@ static int fill(struct netio *n)
 		int rc = wait_fd(n, n->infd, POLLIN);
 		if (rc < 0)
 			return rc;
-		ssize_t r = read(n->infd, where, room);
+		int timeout = 0;
+		ssize_t r = get(n, where, room, &timeout);
+		if (timeout)
+			return timeout;
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r < 0)
@@ -164,4 +220,34 @@ int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *
 		if (rc <= 0)
 			return rc;
 	}
+}
+
+static int nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int netio_starttls(struct netio *n, struct tlsio *t, const char *servername)
+{
+	netio_lines_init(&n->lines); /* what came before the handshake is gone */
+	if (nonblocking(n->infd) < 0 || nonblocking(n->outfd) < 0) {
+		snprintf(t->err, sizeof t->err, "TLS: unable to make the connection non-blocking");
+		return -1;
+	}
+	if (tlsio_start(t, n->infd, n->outfd, servername) < 0)
+		return -1;
+	int rc;
+	while ((rc = tlsio_handshake(t)) == TLSIO_WANT_READ || rc == TLSIO_WANT_WRITE) {
+		int w = wait_want(n, rc);
+		if (w < 0) {
+			snprintf(t->err, sizeof t->err, "TLS handshake: %s",
+				 w == NETIO_IDLE ? "timeout" : "session deadline");
+			return -1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	n->tls = t;
+	return 0;
 }

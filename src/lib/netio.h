@@ -15,11 +15,12 @@
 #include "bounds.h"
 #include "outbuf.h"
 
-#define NETIO_INBUF 4096
+/* Room for the longest line netio ever accepts (an AUTH line) and more. */
+#define NETIO_INBUF 16384
 
 enum netio_event {
 	NETIO_LINE = 1,     /* a complete line (without CR LF) */
-	NETIO_OVERLONG = 2, /* a line over SMTP_LINE_MAX ended; it was discarded */
+	NETIO_OVERLONG = 2, /* a line over the limit ended; it was discarded */
 	NETIO_EOF = 0,
 	NETIO_IDLE = -1,     /* idle timeout */
 	NETIO_DEADLINE = -2, /* session deadline */
@@ -28,6 +29,7 @@ enum netio_event {
 
 /* Input octets not yet returned as lines: in[start, end). */
 struct netio_lines {
+	size_t max; /* the longest line accepted, CR LF included: SMTP_LINE_MAX */
 	size_t start, end;
 	int discarding; /* inside an overlong line */
 	char in[NETIO_INBUF];
@@ -36,8 +38,8 @@ struct netio_lines {
 void netio_lines_init(struct netio_lines *b);
 /* The next complete line: NETIO_LINE (*line and *len point into the
  * buffer, without the LF and one CR before it, valid until the buffer is
- * next changed), NETIO_OVERLONG (a line over SMTP_LINE_MAX ended; its
- * octets are gone), or 0 when more input is needed. A line end is LF. */
+ * next changed), NETIO_OVERLONG (a line over b->max ended; its octets are
+ * gone), or 0 when more input is needed. A line end is LF. */
 int netio_scan(struct netio_lines *b, const char **line, size_t *len);
 /* Makes room for more input after what is kept: *where gets the place,
  * the return value its size (never 0 when netio_scan() returned 0). */
@@ -45,8 +47,11 @@ size_t netio_room(struct netio_lines *b, char **where);
 /* n octets were stored at the place netio_room() gave. */
 void netio_added(struct netio_lines *b, size_t n);
 
+struct tlsio;
+
 struct netio {
 	int infd, outfd;
+	struct tlsio *tls; /* NULL: plaintext */
 	long idle_ms;
 	long long deadline_ms; /* absolute, CLOCK_MONOTONIC */
 	int timed_out;         /* a write hit the idle timeout or the deadline */
@@ -58,6 +63,11 @@ void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_
 /* Returns an event; for NETIO_LINE, *line and *len point into n->in, valid
  * until the next call. Flushes o before it blocks. */
 int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *len);
+/* TLS from here on: the input buffered so far is discarded, never read as
+ * commands (RFC 3207 section 4.2; the CVE-2011-0411 class), the fds become
+ * non-blocking and the handshake runs under the idle timeout and the
+ * deadline. 0, or -1 (the reason in t->err, or a timeout). */
+int netio_starttls(struct netio *n, struct tlsio *t, const char *servername);
 /* Gives the last reply SMTP_CLOSE_GRACE_MS to go out, after a timeout. */
 void netio_grace(struct netio *n);
 /* outbuf flush callback: writes with the same timeouts. */

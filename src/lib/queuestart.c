@@ -31,13 +31,15 @@ void queuestart_init(struct queuestart *c, const char *cdb_path, const char *que
 	c->uniq_host[i] = '\0';
 }
 
-static void log_etrn(struct queuestart *c, const struct node *n, const char *rule,
+static void log_etrn(struct queuestart *c, const struct node *n, const char *rule, const char *user,
 		     const struct etrn_result *r, const char *why, int err)
 {
 	struct logline l;
 
 	ll_start(&l, "etrn");
 	ll_str(&l, "client", c->client_text);
+	if (user)
+		ll_str(&l, "user", user);
 	ll_str(&l, "node", n->name);
 	ll_str(&l, "rule", rule[0] ? rule : "-");
 	ll_num(&l, "code", r->code);
@@ -62,7 +64,7 @@ static int uses_client(const struct rule *r)
 }
 
 static int write_trigger(struct queuestart *c, const struct node *n, const char *rule,
-			 const struct rule *r)
+			 const char *user, const struct rule *r)
 {
 	char uniq[160];
 	struct timespec now;
@@ -73,7 +75,7 @@ static int write_trigger(struct queuestart *c, const struct node *n, const char 
 	memcpy(t.node, n->name, n->len + 1);
 	snprintf(t.rule, sizeof t.rule, "%s", rule);
 	snprintf(t.client, sizeof t.client, "%s", c->client_text);
-	memcpy(t.user, "-", 2);
+	snprintf(t.user, sizeof t.user, "%s", user ? user : "-");
 	snprintf(uniq, sizeof uniq, "%lld.%09ldP%ldQ%u.%s", (long long)now.tv_sec,
 		 (long)now.tv_nsec, t.pid, ++c->seq, c->uniq_host);
 	unsigned flags = uses_client(r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
@@ -105,7 +107,7 @@ static int count_spool(const struct rule *r, struct etrn_result *res, const char
 	return count > 0;
 }
 
-void queuestart_etrn(void *ctx, const struct node *n, struct etrn_result *res)
+void queuestart_etrn(void *ctx, const struct node *n, const char *user, struct etrn_result *res)
 {
 	struct queuestart *c = ctx;
 	char key[NODE_BUF] = "";
@@ -115,7 +117,7 @@ void queuestart_etrn(void *ctx, const struct node *n, struct etrn_result *res)
 
 	res->code = 458;
 	int found = policy_lookup(&c->policy, n, key, &r);
-	struct asker who = {&c->client, NULL};
+	struct asker who = {&c->client, user};
 	enum verdict v = found > 0 ? policy_authorize(&r, &who) : V_OK;
 	if (found <= 0) {
 		why = found < 0 ? "cdb-error" : "no-rule";
@@ -125,10 +127,10 @@ void queuestart_etrn(void *ctx, const struct node *n, struct etrn_result *res)
 		res->code = 459;
 		snprintf(res->reason, sizeof res->reason, "%s", verdict_reason(v, &r));
 		why = verdict_log(v);
-	} else if (count_spool(&r, res, &why, &err) && write_trigger(c, n, key, &r) < 0) {
+	} else if (count_spool(&r, res, &why, &err) && write_trigger(c, n, key, user, &r) < 0) {
 		res->code = 458;
 		why = "trigger-write-failed";
 		err = errno;
 	}
-	log_etrn(c, n, key, res, why, err);
+	log_etrn(c, n, key, user, res, why, err);
 }

@@ -20,6 +20,6 @@ struct queuestart {
 
 void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
 		     const struct addr *client, const char *host);
-void queuestart_etrn(void *ctx, const struct node *node, struct etrn_result *res);
+void queuestart_etrn(void *ctx, const struct node *node, const char *user, struct etrn_result *res);
 
 #endif

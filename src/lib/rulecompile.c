@@ -134,6 +134,7 @@ struct ref {
 };
 
 struct build {
+	int cram; /* some login has cram= */
 	const char *rules_path;
 	FILE *errs;
 	struct cdb_make cm;
@@ -166,6 +167,7 @@ static void add_rule(struct build *j, const struct node *key, const struct rule 
 		return;
 	}
 	j->rules++;
+	j->cram |= r->cram[0] != '\0';
 	for (size_t i = 0; i < r->users.n; i++) {
 		if (j->nrefs == j->caprefs) {
 			size_t c = j->caprefs ? j->caprefs * 2 : 64;
@@ -183,6 +185,22 @@ static void add_rule(struct build *j, const struct node *key, const struct rule 
 		return; /* nothing will be written; only keep checking */
 	size_t vlen = rule_encode(r, value);
 	if (cdb_make_add(&j->cm, key->name, (unsigned)key->len, value, (unsigned)vlen) < 0)
+		j->io_error = errno ? errno : EIO;
+}
+
+/* The record that tells etrnd to offer CRAM-MD5 (ruleparse.h): an empty
+ * value of the current format. */
+static void add_cram_mark(struct build *j)
+{
+	static const char key[] = RULES_LOGIN_PREFIX RULES_CRAM_MARK;
+	unsigned char value[RULE_VALUE_MAX];
+	struct rule r;
+
+	if (!j->cram || j->errors || j->io_error)
+		return;
+	rule_init(&r);
+	size_t n = rule_encode(&r, value);
+	if (cdb_make_add(&j->cm, key, sizeof key - 1, value, (unsigned)n) < 0)
 		j->io_error = errno ? errno : EIO;
 }
 
@@ -324,6 +342,7 @@ int rules_compile(const char *rules_path, const char *cdb_path, FILE *errs, unsi
 	}
 	compile_lines(&j, in);
 	check_refs(&j);
+	add_cram_mark(&j);
 	fclose(in);
 	int rc = finish(&j, fd, tmp, cdb_path);
 	keyset_free(&j.keys);

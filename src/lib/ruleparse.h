@@ -13,6 +13,9 @@
 /* The cdb key prefix of a login line ("user:NAME"): no node key has it. */
 #define RULES_LOGIN_PREFIX "user:"
 #define RULES_LOGIN 2
+/* etrnd-rules adds the record user:%cram (no login can be named so) when
+ * some login has cram=, so that etrnd knows whether to offer CRAM-MD5. */
+#define RULES_CRAM_MARK "%cram"
 
 /* Parses one line (without its newline). Returns 1 and fills key and r for
  * a node rule, RULES_LOGIN for a login line (key->name "user:NAME", the

@@ -3,17 +3,48 @@
  * session engine and flushes its replies. */
 #include "serve.h"
 
-void serve(struct session *s, struct netio *n, struct outbuf *o)
+#include "tlsio.h"
+
+static void stop(struct session *s, const char *why)
+{
+	s->closed = 1;
+	s->end = why;
+}
+
+/* The effects of the last line: TLS after "220 Ready to start TLS" went
+ * out, and nothing the client sent before the handshake is ever read. */
+static void effects(struct session *s, struct netio *n, struct outbuf *o, struct serve_env *env)
+{
+	if (s->want_tls) {
+		if (out_flush(o) < 0)
+			stop(s, "io-error");
+		else if (netio_starttls(n, env->tls, NULL) < 0) {
+			env->tls_error = env->tls->err;
+			stop(s, "tls-failed");
+		} else
+			session_tls_started(s);
+	}
+	if (s->want_reverse) {
+		s->want_reverse = 0;
+		if (out_flush(o) == 0 && env->reverse)
+			env->reverse(env->ctx, n, o);
+		stop(s, "reversed");
+	}
+}
+
+void serve(struct session *s, struct netio *n, struct outbuf *o, struct serve_env *env)
 {
 	const char *line;
 	size_t len;
 
 	session_greet(s);
 	while (!s->closed) {
+		n->lines.max = session_line_max(s);
 		int ev = netio_getline(n, o, &line, &len);
-		if (ev == NETIO_LINE)
+		if (ev == NETIO_LINE) {
 			session_line(s, line, len);
-		else if (ev == NETIO_OVERLONG)
+			effects(s, n, o, env);
+		} else if (ev == NETIO_OVERLONG)
 			session_overlong(s);
 		else if (ev == NETIO_IDLE || ev == NETIO_DEADLINE) {
 			session_timeout(s, ev == NETIO_IDLE ? "timeout" : "deadline");

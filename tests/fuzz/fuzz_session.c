@@ -45,8 +45,9 @@ static int check_flush(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
-static void etrn(void *ctx, const struct node *n, struct etrn_result *r)
+static void etrn(void *ctx, const struct node *n, const char *user, struct etrn_result *r)
 {
+	(void)user;
 	struct node again;
 	unsigned char pick = *(unsigned char *)ctx;
 	if (n->len != strlen(n->name) || node_parse(&again, n->name, n->len, 0) < 0 ||

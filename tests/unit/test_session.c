@@ -29,9 +29,9 @@ static struct etrn_result next = {250, 0, ""};
 static int calls;
 static char last_node[NODE_BUF];
 
-static void fake_etrn(void *ctx, const struct node *n, struct etrn_result *r)
+static void fake_etrn(void *ctx, const struct node *n, const char *user, struct etrn_result *r)
 {
-	(void)ctx;
+	(void)ctx, (void)user;
 	calls++;
 	strcpy(last_node, n->name);
 	*r = next;
