@@ -9,7 +9,8 @@
 #   bench  valgrind (callgrind) and GNU time
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
-#          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc.
+#          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
+#          m4 (Sendmail's configuration).
 #          Programs that conflict as packages (openbsd-inetd and xinetd; the
 #          MTAs) are never installed: scripts/ext.sh unpacks them into
 #          build/ext/NAME, and only the libraries they link against are
@@ -24,8 +25,12 @@ pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
-	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
+	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
+	m4 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3"
 debs_e2e="openbsd-inetd xinetd"
+# Sendmail: the binary (sendmail-bin) and the m4 files that build its
+# configuration (sendmail-cf); m4 and the libraries above are installed.
+debs_sendmail="sendmail-bin sendmail-cf"
 
 want=""
 for set in "$@"; do
@@ -76,5 +81,6 @@ fi
 for set in "$@"; do
 	[ "$set" = e2e ] || continue
 	sh scripts/ext.sh inetd $debs_e2e
+	sh scripts/ext.sh sendmail $debs_sendmail
 done
 exit 0
