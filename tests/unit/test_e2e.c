@@ -37,6 +37,11 @@ Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
 	script("postfix.sh");
 }
 
+Test(e2e, sendmail_holds_in_maildirs_until_etrn_and_the_flush_recipe, .timeout = 240)
+{
+	script("sendmail.sh");
+}
+
 Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
 {
 	script("launchers.sh");
