@@ -3,7 +3,7 @@
 # End to end with the real Sendmail (Debian 12's 8.17.1.9, unpacked into
 # build/ext/sendmail by scripts/ext.sh, never installed), on 127.0.0.1:
 #
-#  The hold recipe (etc/sendmail/sendmail.mc.etrn, mailertable.etrn,
+#  1. The hold recipe (etc/sendmail/sendmail.mc.etrn, mailertable.etrn,
 #     etrn.rules): Sendmail routes each held domain, by exact match in the
 #     mailertable, to the mailer "etrnd", which runs etrnd-store as the user
 #     etrnhold into the node's maildir. holdset's message set goes in over
@@ -14,6 +14,13 @@
 #     bounce Sendmail writes to a client user is held with the null sender.
 #     ETRN @example.org delivers example.org and sub.example.org, first
 #     with the sink gone (exit 75 logged, all kept), then for real.
+#  2. The flush recipe (sendmail.mc.flush, mailertable.flush,
+#     etrn.rules.flush): the same set held in Sendmail's own queue by the
+#     F=% mailer; each shipped rule line run by the runner, and what it
+#     does measured: -qR is a substring match over whole messages, a plain
+#     -q does not end this hold but any -qR run does, Sendmail's own ETRN
+#     is refused, and the exit status is 0 whether or not anything matched
+#     or was delivered.
 #
 # Sendmail resolves the machine's host name before it reads its
 # configuration and sleeps 60 s when that name is unqualified; every
@@ -67,6 +74,7 @@ cleanup() {
 trap cleanup EXIT
 
 SM_PORT=$(free_port)
+FLUSH_PORT=$(free_port)
 SINK_PORT=$(free_port)
 OTHER_PORT=$(free_port)
 ETRN_PORT=$(free_port)
@@ -170,6 +178,12 @@ runner() { # runner EXPECTED-EXIT: one pass; its log in $T/runner.N.log
 	"$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$RLOG" || rc=$?
 	[ "$rc" -eq "$1" ] || { cat "$RLOG" >&2; fail "etrnd-runner exited $rc, expected $1"; }
 }
+# The flush rules say interval=60: a node's runs start at most once a
+# minute, from the time stamp of etrnq/last/NODE. Make that minute pass.
+minute_passed() {
+	local f
+	for f in "$T"/etrnq/last/*; do [ ! -f "$f" ] || touch -d '-1 hour' "$f"; done
+}
 runlog() { # runlog PATTERN: the last runner pass logged a line matching it
 	grep -qE "$1" "$RLOG" || { cat "$RLOG" >&2; fail "the runner's log has no '$1'"; }
 }
@@ -258,7 +272,7 @@ start_sendmail() { # start_sendmail NAME PORT: the daemon in the foreground (-bD
 qf_count() { find "$T/$1/mqueue" -name 'qf*' | wc -l; }
 
 # ===========================================================================
-# The hold recipe: Sendmail -> etrnd-store -> maildir -> etrnd-deliver
+# 1. The hold recipe: Sendmail -> etrnd-store -> maildir -> etrnd-deliver
 # ===========================================================================
 MT=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/etc/sendmail/mailertable.etrn")
 [ "$(echo "$MT" | wc -l)" -eq 3 ] || fail "mailertable.etrn: expected 3 entries: $MT"
@@ -347,5 +361,121 @@ mkdir -p "$T/seen/hold-org" "$T/seen/hold-other"
 mv "$T"/sink/new/* "$T/seen/hold-org/"
 mv "$T"/other/new/* "$T/seen/hold-other/"
 stop_pid "$SM_PID"
+
+# ===========================================================================
+# 2. The flush recipe: held in Sendmail's own queue (F=%), released by -qR
+# ===========================================================================
+FMT=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/\[[^]]*\]/[127.0.0.1]/' \
+	"$ROOT/etc/sendmail/mailertable.flush")
+[ "$(echo "$FMT" | grep -c 'esmtp-hold:\[127.0.0.1\]$')" -eq 3 ] || fail "mailertable.flush: $FMT"
+# The shipped mailer, connecting to the client's sink, and the same mailer
+# under another name for the other held domains, to the other sink.
+HOLD_MAILER=$(mc_part sendmail.mc.flush 2 | sed "s/A=TCP \$h\$/A=TCP \$h $SINK_PORT/")
+OTHER_MAILER=$(echo "$HOLD_MAILER" | sed -n '/^Mesmtp-hold,/,$p' |
+	sed -e 's/^Mesmtp-hold,/Mesmtp-hold-other,/' -e "s/ $SINK_PORT\$/ $OTHER_PORT/")
+setup_sendmail sm-flush "$FLUSH_PORT" "$(mc_part sendmail.mc.flush 1)" \
+	"$HOLD_MAILER
+$OTHER_MAILER" "$FMT
+notclient.example.net		esmtp-hold-other:[127.0.0.1]
+client.example.net.evil.test	esmtp-hold-other:[127.0.0.1]
+client-example.net		esmtp-hold-other:[127.0.0.1]"
+grep -q "^Mesmtp-hold,.*F=[A-Za-z]*%" "$T/sm-flush/sendmail.cf" &&
+	grep -q "A=TCP \$h $SINK_PORT\$" "$T/sm-flush/sendmail.cf" &&
+	grep -q "A=TCP \$h $OTHER_PORT\$" "$T/sm-flush/sendmail.cf" || fail "the hold mailers are not in the cf"
+grep -q '^O PrivacyOptions=.*noetrn' "$T/sm-flush/sendmail.cf" || fail "no noetrn in the cf"
+
+# The shipped rules, run through the test's sendmail; notclient.example.net
+# gets the shipped host rule's command too.
+FCMD="$T/smx -C $T/sm-flush/sendmail.cf"
+sed -e "s|/usr/sbin/sendmail |$FCMD |" -e 's|allow=[^ ]*|allow=127.0.0.1|' \
+	"$ROOT/etc/sendmail/etrn.rules.flush" > "$T/etrn.rules"
+sed -n 's/^client\.example\.net /notclient.example.net /p' "$T/etrn.rules" >> "$T/etrn.rules"
+grep -qxF "client.example.net  allow=127.0.0.1  run=\"$FCMD -qf -qR@%n\"  interval=60  timeout=600" "$T/etrn.rules" &&
+	grep -qxF "@example.org        allow=127.0.0.1  run=\"$FCMD -qf -qR@example.org -qR.example.org\"  interval=60  timeout=600" "$T/etrn.rules" &&
+	[ "$(grep -c "^notclient.example.net .*-qR@%n" "$T/etrn.rules")" -eq 1 ] ||
+	fail "etrn.rules.flush: unexpected rules: $(grep -v '^#' "$T/etrn.rules")"
+"$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+
+relay_check sm-flush
+start_sendmail sm-flush "$FLUSH_PORT"
+FLUSH_PID=$SM_PID
+# The queue as "RCPT RCPT ..." (recipients not yet delivered), and whether
+# any queue file is locked (a delivery under way: sendmail -bp marks it *).
+queued() { "$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | sed -n 's/^[[:space:]]\{1,\}<\(.*\)>$/\1/p' | sort | paste -sd' '; }
+idle() { ! "$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | grep -q '^[[:alnum:]]\{1,\}\*'; }
+ALL_Q="s1@client.example.net s2@notclient.example.net u1@client.example.net u2@client.example.net u3@client.example.net u4@client.example.net x@client-example.net x@client.example.net.evil.test x@example.org x@notclient.example.net x@sub.example.org"
+Q=$(printf '%s\n' $ALL_Q | sort | paste -sd' ')
+
+"$PY" "$HELPERS/holdset" send 127.0.0.1 "$FLUSH_PORT" || fail "holdset send (flush)"
+held() { [ "$(qf_count sm-flush)" -eq 10 ] && idle; }
+wait_until 60 held || fail "not held in the queue: $(qf_count sm-flush) queue files"
+[ "$(queued)" = "$Q" ] || fail "queued: $(queued)"
+[ "$(n_sink)" -eq 0 ] && [ -z "$(other_got)" ] || fail "F=% did not hold: mail reached a sink"
+say "flush: all 10 messages held in Sendmail's queue by F=% (no delivery at receipt)"
+
+rc=0
+"$PY" "$T/reap" 30 "$T/smx" -C "$T/sm-flush/sendmail.cf" -q || rc=$?
+[ "$rc" -eq 0 ] || fail "sendmail -q exited $rc"
+[ "$(queued)" = "$Q" ] && [ "$(n_sink)" -eq 0 ] && [ -z "$(other_got)" ] ||
+	fail "a plain sendmail -q released held mail: $(queued)"
+say "flush: a plain sendmail -q leaves it all held"
+
+# Sendmail's own ETRN, open to any client on its port, is refused (noetrn)
+replies=$(smtp_session "$FLUSH_PORT" "EHLO client.test" "ETRN client.example.net" "QUIT")
+echo "$replies" | grep -qx '502 5.7.0 Sorry, we do not allow this operation' ||
+	fail "Sendmail's own ETRN was not refused: $replies"
+say "flush: Sendmail's own ETRN answers 502 (noetrn)"
+
+# ETRN client.example.net: the shipped host rule, -qf -qR@client.example.net
+minute_passed
+etrn client.example.net "250 2.0.0 OK, queuing for node client.example.net started"
+runner 0
+runlog "run node=client.example.net rule=client.example.net cmd=$T/smx status=exit:0 "
+"$PY" "$HELPERS/holdset" expect "$T/sink" client.example.net || fail "the client's sink (flush)"
+# ... and what else it released: the substring match took the evil.test
+# domain, the whole-message selection the shared message's other recipient
+[ "$(other_got)" = "evil:x@client.example.net.evil.test shared:s2@notclient.example.net" ] ||
+	fail "the other sink after ETRN client.example.net: $(other_got)"
+Q="x@client-example.net x@example.org x@notclient.example.net x@sub.example.org"
+[ "$(queued)" = "$Q" ] || fail "queued after ETRN client.example.net: $(queued)"
+say "flush: ETRN client.example.net -> the node's 5 messages, and also client.example.net.evil.test and the shared message's notclient.example.net recipient"
+mkdir -p "$T/seen/flush-client"
+mv "$T"/sink/new/* "$T/seen/flush-client/"
+
+# The same rule again, with nothing queued for the node: exit 0 all the same
+minute_passed
+etrn client.example.net "250 2.0.0 OK, queuing for node client.example.net started"
+runner 0
+runlog "run node=client.example.net rule=client.example.net cmd=$T/smx status=exit:0 "
+[ "$(n_sink)" -eq 0 ] && [ "$(queued)" = "$Q" ] || fail "the second run moved mail"
+say "flush: the same ETRN with nothing queued for the node: status=exit:0 in the runner's log"
+
+# The form the older docs gave for @domain, -qR@%n, is -qR@@example.org
+rc=0
+"$PY" "$T/reap" 30 $FCMD -qf -qR@@example.org || rc=$?
+[ "$rc" -eq 0 ] && [ "$(n_sink)" -eq 0 ] && [ "$(queued)" = "$Q" ] ||
+	fail "-qR@@example.org: exit $rc, queued $(queued)"
+say "flush: -qR@@example.org matches nothing and exits 0"
+
+# ETRN @example.org: the shipped rule, -qR@example.org -qR.example.org
+minute_passed
+etrn @example.org "250 2.0.0 OK, queuing for node @example.org started"
+runner 0
+runlog "run node=@example.org rule=@example.org cmd=$T/smx status=exit:0 "
+"$PY" "$HELPERS/holdset" expect "$T/sink" @example.org || fail "the sink after ETRN @example.org (flush)"
+Q="x@client-example.net x@notclient.example.net"
+[ "$(queued)" = "$Q" ] || fail "queued after ETRN @example.org: $(queued)"
+say "flush: ETRN @example.org -> example.org and sub.example.org"
+
+# A run that delivers nothing because the destination is down: exit 0 too
+stop_pid "$OTHER_PID"
+etrn notclient.example.net "250 2.0.0 OK, queuing for node notclient.example.net started"
+runner 0
+runlog "run node=notclient.example.net rule=notclient.example.net cmd=$T/smx status=exit:0 "
+[ "$(queued)" = "$Q" ] || fail "queued after the failed run: $(queued)"
+"$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | grep -q 'Deferred: Connection refused by \[127.0.0.1\]' ||
+	fail "no delivery attempt recorded: $("$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>&1)"
+say "flush: ETRN notclient.example.net with its server down: deferred, status=exit:0 in the runner's log"
+stop_pid "$FLUSH_PID"
 
 echo "e2e sendmail: PASS"
