@@ -265,7 +265,7 @@ relay_check() {
 start_sendmail() { # start_sendmail NAME PORT: the daemon in the foreground (-bD)
 	spawn "$T/smx" -C "$T/$1/sendmail.cf" -bD 2> "$T/$1/daemon.err"
 	SM_PID=$LAST_PID
-	wait_port "$2" || { cat "$T/$1/daemon.err" >&2; fail "sendmail ($1) did not start"; }
+	wait_port "$2" 30 || { cat "$T/$1/daemon.err" >&2; fail "sendmail ($1) did not start"; }
 	[ "$(head -1 "$T/$1/sendmail.pid" 2>/dev/null)" = "$SM_PID" ] ||
 		fail "sendmail's pid file does not name $SM_PID"
 }
