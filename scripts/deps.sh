@@ -10,11 +10,12 @@
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
 #          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
-#          and the libraries of the unpacked programs. Programs that
-#          conflict as packages (openbsd-inetd and xinetd; the MTAs) are
-#          never installed: scripts/ext.sh unpacks them into build/ext/NAME,
-#          and only the libraries they link against are installed. No mail
-#          server of the machine is touched.
+#          and the libraries of the unpacked programs; m4 (Sendmail's
+#          configuration). Programs that conflict as packages
+#          (openbsd-inetd and xinetd; the MTAs) are never installed:
+#          scripts/ext.sh unpacks them into build/ext/NAME, and only the
+#          libraries they link against are installed. No mail server of the
+#          machine is touched.
 # Services in these packages are not started while installing (a
 # temporary policy-rc.d), so installing changes no running system.
 set -eu
@@ -27,11 +28,15 @@ pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
 	libdb5.3 libssl3 zlib1g libpam0g libcrypt1
-	libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0"
+	libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0
+	m4 libldap-2.5-0 liblockfile1 libsasl2-2"
 debs_e2e="openbsd-inetd xinetd"
 # Exim: the daemon package alone holds /usr/sbin/exim4 (exim4-base only has
 # helper scripts); the libraries above are what it links against.
 debs_exim="exim4-daemon-light"
+# Sendmail: the binary (sendmail-bin) and the m4 files that build its
+# configuration (sendmail-cf); m4 and the libraries above are installed.
+debs_sendmail="sendmail-bin sendmail-cf"
 
 want=""
 for set in "$@"; do
@@ -84,5 +89,6 @@ for set in "$@"; do
 	sh scripts/ext.sh inetd $debs_e2e
 	sh scripts/ext.sh opensmtpd opensmtpd
 	sh scripts/ext.sh exim $debs_exim
+	sh scripts/ext.sh sendmail $debs_sendmail
 done
 exit 0

@@ -47,6 +47,11 @@ Test(e2e, exim_holds_in_maildir_until_etrn_and_flushes_exactly, .timeout = 240)
 	script("exim.sh");
 }
 
+Test(e2e, sendmail_holds_in_maildirs_until_etrn_and_the_flush_recipe, .timeout = 240)
+{
+	script("sendmail.sh");
+}
+
 Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
 {
 	script("launchers.sh");
