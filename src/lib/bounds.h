@@ -51,6 +51,13 @@
 #define RUNNER_DEF_BACKOFF 60     /* -b default: first retry after a minute */
 #define RUNNER_DEF_ATTEMPTS 5     /* -a default */
 #define RUNNER_JOBS_MAX 64        /* -j at most */
+#define RUN_BACKOFF_MAX_S 86400   /* a retry waits at most one day, whatever -b and -a */
+/* Rescans asked for by FIFO wake-ups: at most one per RUNNER_POKE_GAP_MS,
+ * and at most one per RUNNER_SCAN_SHARE times the last scan's duration, so
+ * that anyone who can write the FIFO can make scanning cost at most about
+ * 1/RUNNER_SCAN_SHARE of a CPU. */
+#define RUNNER_POKE_GAP_MS 100
+#define RUNNER_SCAN_SHARE 10
 
 /* A log value longer than this is truncated (untrusted text stays short). */
 #define LOG_VALUE_MAX 100
