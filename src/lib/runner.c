@@ -85,6 +85,16 @@ static void log_fs(const char *op, const char *name, int err)
 	ll_emit(&l);
 }
 
+/* A directory of the queue that could not be listed. */
+static void log_unreadable(const char *what, int err)
+{
+	struct logline l;
+	ll_start(&l, "error");
+	ll_str(&l, "reason", what);
+	ll_str(&l, "error", strerror(err));
+	ll_emit(&l);
+}
+
 static void log_file(const char *event, const char *name, const char *key, const char *value)
 {
 	struct logline l;
@@ -548,13 +558,8 @@ static void rescan(struct runner *r, long long now)
 	runq_free_names(r->pending, r->npending);
 	runq_drain(&r->q);
 	r->pending = runq_list(&r->q, Q_NEW, &r->npending);
-	if (!r->pending && !r->scan_failing) { /* said once until a scan works again */
-		struct logline l;
-		ll_start(&l, "error");
-		ll_str(&l, "reason", "unable to read QUEUEDIR/new");
-		ll_str(&l, "error", strerror(errno));
-		ll_emit(&l);
-	}
+	if (!r->pending && !r->scan_failing) /* said once until a scan works again */
+		log_unreadable("unable to read QUEUEDIR/new", errno);
 	r->scan_failing = !r->pending;
 	if (!r->pending) {
 		r->npending = 0;
@@ -719,7 +724,7 @@ static void recover(struct runner *r)
 	long moved = 0;
 
 	if (!names) {
-		log_msg("error", "reason", "unable to read QUEUEDIR/cur");
+		log_unreadable("unable to read QUEUEDIR/cur", errno);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
