@@ -316,6 +316,18 @@ static const char *hold(const char *node)
 	return path;
 }
 
+/* Starts the runner (with extra arguments) and a run of node that stays
+ * open until the test removes hold(node). */
+static void start_held(const char *node, const char *const *extra)
+{
+	char want[300];
+	tu_write(hold(node), "");
+	runner = start_runner(extra);
+	etrn(node);
+	snprintf(want, sizeof want, "node=%s", node);
+	cr_assert(wait_for(record, want, 10), "%s did not start", node);
+}
+
 /* A trigger file put into new/ as etrnd would (tmp/, then rename). */
 static void put_trigger(const char *name, const char *content)
 {
@@ -459,10 +471,7 @@ Test(runner, timeout_kills_the_whole_group_before_the_node_runs_again)
  * the next runner (-1 or not) must wait for it. */
 Test(runner, a_restarted_runner_waits_for_the_command_of_a_killed_one)
 {
-	tu_write(hold("g.b.example"), "");
-	runner = start_runner(NULL);
-	etrn("g.b.example");
-	cr_assert(wait_for(record, "node=g.b.example", 10));
+	start_held("g.b.example", NULL);
 	kill(runner, SIGKILL);
 	waitpid(runner, NULL, 0);
 	runner = -1;
@@ -485,10 +494,7 @@ Test(runner, a_restarted_runner_waits_for_the_command_of_a_killed_one)
 Test(runner, one_run_per_node_and_an_etrn_during_a_run_gets_its_own_run)
 {
 	const char *args[] = {"-j", "4", NULL};
-	tu_write(hold("h.b.example"), "");
-	runner = start_runner(args);
-	etrn("h.b.example");
-	cr_assert(wait_for(record, "node=h.b.example", 10));
+	start_held("h.b.example", args);
 	etrn("h.b.example"); /* while the first run is held open */
 	etrn("h.b.example");
 	cr_assert_eq(unlink(hold("h.b.example")), 0);
@@ -530,10 +536,7 @@ Test(runner, parallel_nodes_up_to_j)
 
 Test(runner, sigterm_lets_the_run_finish)
 {
-	tu_write(hold("s.b.example"), "");
-	runner = start_runner(NULL);
-	etrn("s.b.example");
-	cr_assert(wait_for(record, "node=s.b.example", 10));
+	start_held("s.b.example", NULL);
 	kill(runner, SIGTERM);
 	cr_assert(wait_for(runlog, "stopping running=yes", 10));
 	cr_assert_eq(unlink(hold("s.b.example")), 0);
