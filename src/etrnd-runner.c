@@ -47,7 +47,7 @@ static void parse(struct runner_cfg *c, int argc, char **argv)
 		case 'r': c->rescan_s = number(optarg, 1, 86400); break;
 		case 't': c->timeout_s = number(optarg, 1, RULE_TIMEOUT_MAX); break;
 		case 'b': c->backoff_s = number(optarg, 0, 86400); break;
-		case 'a': c->attempts = (int)number(optarg, 1, 100); break;
+		case 'a': c->attempts = (int)number(optarg, 1, RUNNER_ATTEMPTS_MAX); break;
 		default: usage();
 		}
 	}
@@ -83,12 +83,22 @@ static int signals(void)
 	return p[0];
 }
 
+/* fds 0, 1 and 2 open (on /dev/null if need be), so that no pipe or lock
+ * the runner opens lands on them. */
+static void std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(EXIT_TEMP);
+}
+
 int main(int argc, char **argv)
 {
 	static struct runner r;
 	struct runner_cfg cfg;
 	char err[512];
 
+	std_fds();
 	parse(&cfg, argc, argv);
 	log_init("etrnd-runner", LOGTO_STDERR);
 	int sigfd = signals();

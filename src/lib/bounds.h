@@ -65,6 +65,23 @@
 #define RUNNER_DEF_BACKOFF 60     /* -b default: first retry after a minute */
 #define RUNNER_DEF_ATTEMPTS 5     /* -a default */
 #define RUNNER_JOBS_MAX 64        /* -j at most */
+#define RUNNER_ATTEMPTS_MAX 100   /* -a at most */
+#define RUN_BACKOFF_MAX_S 86400   /* a retry waits at most one day, whatever -b and -a */
+/* After the command's leader exited: how often the runner looks whether the
+ * rest of its process group is gone (the node's next run waits for that). */
+#define RUN_DRAIN_POLL_MS 100
+/* A node whose lock is held by a command the runner did not start (one left
+ * by a runner that was killed): how often to try the lock again. */
+#define RUN_LOCK_POLL_MS 1000
+/* Rescans asked for by FIFO wake-ups: at most one per RUNNER_POKE_GAP_MS,
+ * and at most one per RUNNER_SCAN_SHARE times the last scan's duration, so
+ * that anyone who can write the FIFO can make scanning cost at most about
+ * 1/RUNNER_SCAN_SHARE of a CPU. */
+#define RUNNER_POKE_GAP_MS 100
+#define RUNNER_SCAN_SHARE 10
+/* A file in QUEUEDIR/tmp older than this is a crashed writer's: removed
+ * (36 hours, as maildir readers do). */
+#define QUEUE_TMP_MAX_AGE (36L * 3600)
 
 /* Held mail (etrnd-store(8), etrnd-deliver(8)). */
 #define MAIL_ADDR_MAX 254             /* RFC 5321 4.5.3.1.3: a path is 256 with <> */
