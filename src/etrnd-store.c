@@ -25,7 +25,9 @@ int main(int argc, char **argv)
 	char why[512];
 	int c;
 
-	while ((c = getopt(argc, argv, "mf:e:s:")) != -1) {
+	/* "+": options end at DIR, so a recipient that starts with '-' is never
+	 * taken for one (an MTA passes what the sender wrote) */
+	while ((c = getopt(argc, argv, "+mf:e:s:")) != -1) {
 		switch (c) {
 		case 'm': r.strip_mda = 1; break;
 		case 'f': r.sender = optarg; break;
