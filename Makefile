@@ -243,7 +243,9 @@ lint-man:
 clean:
 	rm -rf build bin cdb/etrn.cdb
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Only the dependency files the compiler wrote: build/ext holds unpacked
+# packages, with directories such as etc/init.d and etc/xinetd.d.
+-include $(shell find build -path build/ext -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 .PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:
