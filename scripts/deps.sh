@@ -24,7 +24,8 @@ pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
-	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
+	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
+	libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3"
 debs_e2e="openbsd-inetd xinetd"
 
 want=""
@@ -76,5 +77,6 @@ fi
 for set in "$@"; do
 	[ "$set" = e2e ] || continue
 	sh scripts/ext.sh inetd $debs_e2e
+	sh scripts/ext.sh postfix postfix
 done
 exit 0
