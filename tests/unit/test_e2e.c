@@ -32,7 +32,9 @@ static void script(const char *name)
 	free(out);
 }
 
-Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
+/* The hold recipe: Postfix (unpacked) delivers held mail into a maildir per
+ * node; ETRN has etrnd-deliver deliver exactly the node's mail. */
+Test(e2e, postfix_hold_recipe_delivers_exactly_the_node, .timeout = 240)
 {
 	script("postfix.sh");
 }
