@@ -39,6 +39,13 @@ Test(e2e, postfix_hold_recipe_delivers_exactly_the_node, .timeout = 240)
 	script("postfix.sh");
 }
 
+/* The flush recipe: held in Postfix's queue, postqueue -s per site, with
+ * its documented over-matches and the end of the hold at any queue run. */
+Test(e2e, postfix_flush_recipe_and_its_limits, .timeout = 240)
+{
+	script("postfix_flush.sh");
+}
+
 Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
 {
 	script("launchers.sh");
