@@ -18,6 +18,13 @@ PFROOT=$PF_EXT/root
 PFLIB=$PFROOT/usr/lib/postfix
 PFSBIN=$PFROOT/usr/sbin
 
+# any_port: a TCP port on 127.0.0.1 that the kernel would give a listener
+# now (bound to port 0 and closed): never one in use by an outgoing
+# connection, as a random port of lib.sh's free_port can be.
+any_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # pf PROGRAM ARGS...: runs one of the unpacked Postfix commands.
 pf() {
 	local p=$1
