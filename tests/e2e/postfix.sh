@@ -117,6 +117,15 @@ held() { grep -l -- "^Subject: etrnd-hold $2\$" "$1"/new/* | head -1; }
 	fail "maildir modes: $(stat -c '%n %U %a' "$CL" "$CL"/*)"
 say "held: 5 messages in $CL, 2 in $ORG, the other 4 relayed to the other sink; none at the client's"
 
+# Postfix's own smtpd does not claim to start held mail (main.cf.hold)
+out=$(smtp_session "$SMTP_PORT" "HELO client.test" "ETRN client.example.net" "ETRN @example.org" \
+	"ETRN sub.example.org" "ETRN notclient.example.net" "QUIT")
+[ "$(echo "$out" | sed -n '3,6p')" = "459 <client.example.net>: service unavailable
+459 <example.org>: service unavailable
+459 <sub.example.org>: service unavailable
+250 Queuing started" ] || fail "Postfix's smtpd ETRN replies: $out"
+say "Postfix's smtpd: ETRN for a held domain 459 (not 250), for a relayed one 250"
+
 # a plain queue run does not deliver held mail: it is not in Postfix's queue
 pf postqueue -c "$P/conf" -f || fail "postqueue -f"
 python3 - "$SMTP_PORT" <<'PY' || fail "canary"
