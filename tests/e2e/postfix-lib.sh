@@ -37,7 +37,9 @@ etc_postfix() { { ls -laR --time-style=+%s /etc/postfix 2>&1 || true; } | md5sum
 
 pf_unpack() {
 	if [ ! -x "$PFSBIN/postfix" ] && [ "$PF_EXT" = "$ROOT/build/ext/postfix" ]; then
-		(cd "$ROOT" && sh scripts/ext.sh postfix postfix) >&2 ||
+		# the Postfix tests run in parallel: one unpacks, the other waits
+		mkdir -p "$ROOT/build/ext"
+		(cd "$ROOT" && flock build/ext/.postfix.lock sh scripts/ext.sh postfix postfix) >&2 ||
 			fail "unable to unpack postfix (sh scripts/deps.sh e2e does it, as root)"
 	fi
 	[ -x "$PFSBIN/postfix" ] || fail "Postfix is not unpacked in $PFROOT (sh scripts/deps.sh e2e does it)"
@@ -57,7 +59,14 @@ pf_unpack() {
 # missing; the script says so.
 pf_users() {
 	local u
-	getent group postdrop >/dev/null || { groupadd --system postdrop && say "created group postdrop"; }
+	# (under a lock: the Postfix tests run in parallel)
+	mkdir -p "$ROOT/build"
+	exec 8>>"$ROOT/build/.e2e-users.lock"
+	flock 8
+	if ! getent group postdrop >/dev/null; then
+		groupadd --system postdrop || fail "groupadd postdrop"
+		say "created group postdrop"
+	fi
 	for u in postfix etrnd etrnhold; do
 		if ! getent passwd "$u" >/dev/null; then
 			useradd --system --user-group --home-dir /nonexistent --no-create-home \
@@ -65,6 +74,8 @@ pf_users() {
 			say "created system user $u"
 		fi
 	done
+	flock -u 8
+	exec 8>&-
 }
 
 # pf_main DIR: the main.cf of an instance in DIR (conf/, queue/, data/).
