@@ -60,7 +60,8 @@ cleanup() {
 	stop_all
 	local c
 	for c in $CGS; do
-		wait_until 10 bash -c "[ ! -s $c/cgroup.procs ]" || true
+		# (cgroup files have no size: read them)
+		wait_until 10 bash -c "[ -z \"\$(cat $c/cgroup.procs)\" ]" || true
 		rmdir "$c" 2>/dev/null || true
 	done
 	if [ "${DELIVER_KEEP:-}" = 1 ]; then echo "kept $W" >&2; else rm -rf "$W"; fi
@@ -81,11 +82,11 @@ elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
 else
 	fail "no cgroup v1 cpuacct or cgroup v2 hierarchy to account CPU with"
 fi
+# cg_new NAME: creates the cgroup CGBASE/etrnd-bench-NAME-PID, sets CG to it.
 cg_new() {
-	local c=$CGBASE/etrnd-bench-$1-$$
-	mkdir "$c" || fail "cannot create cgroup $c"
-	CGS="$CGS $c"
-	echo "$c"
+	CG=$CGBASE/etrnd-bench-$1-$$
+	mkdir "$CG" || fail "cannot create cgroup $CG"
+	CGS="$CGS $CG"
 }
 # cg_cpu CG: "TOTAL_NS USER_NS SYS_NS"
 cg_cpu() {
@@ -105,8 +106,10 @@ in_cg() {
 		exec "$@"
 	)
 }
-CG_ETRND=$(cg_new etrnd)
-CG_PF=$(cg_new postfix)
+cg_new etrnd
+CG_ETRND=$CG
+cg_new postfix
+CG_PF=$CG
 now_ns() { date +%s%N; }
 
 # -- the sink: Postfix's smtp-sink, outside both cgroups ----------------------
