@@ -29,7 +29,7 @@ pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
 	libdb5.3 libssl3 zlib1g libpam0g libcrypt1
 	libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0
-	m4 libldap-2.5-0 liblockfile1 libsasl2-2"
+	m4 libldap-2.5-0 liblockfile1 libsasl2-2 libicu72"
 debs_e2e="openbsd-inetd xinetd"
 # Exim: the daemon package alone holds /usr/sbin/exim4 (exim4-base only has
 # helper scripts); the libraries above are what it links against.
@@ -90,5 +90,6 @@ for set in "$@"; do
 	sh scripts/ext.sh opensmtpd opensmtpd
 	sh scripts/ext.sh exim $debs_exim
 	sh scripts/ext.sh sendmail $debs_sendmail
+	sh scripts/ext.sh postfix postfix
 done
 exit 0

@@ -1,127 +1,249 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# End to end with a real Postfix: mail for hold.example is held by
-# defer_transports until ETRN; etrnd (under tcpserver) takes the ETRN,
-# etrnd-runner runs "postqueue -s hold.example", and Postfix delivers the
-# held messages to a loopback smtp-sink. Uses its own Postfix instance
-# (postfix -c DIR) and leaves /etc/postfix as it found it.
+# End to end, the Postfix hold recipe (etc/postfix/main.cf.hold,
+# transport.hold, master.cf.hold, etrn.rules), with the real Postfix of
+# Debian 12 unpacked into build/ext/postfix (never installed) running as an
+# instance of its own on 127.0.0.1:
+#
+#   holdset send -> Postfix smtpd -> transport_maps (exact domains)
+#     -> pipe(8) "etrnhold" -> etrnd-store (user etrnhold) -> SPOOL/NODE
+#   ETRN -> etrnd (user etrnd, under tcpserver) -> 253 with the exact count
+#     -> trigger -> etrnd-runner (root) -> etrnd-deliver -u etrnhold
+#     -> the sink at the address the ETRN came from ([%c]:PORT)
+#
+# The other held-set domains (notclient.example.net,
+# client.example.net.evil.test, client-example.net) are relayed by Postfix
+# to a second sink and must never reach the client's. Then the failures:
+# the sink gone, the sink answering 451 (kept, retried by the runner), and
+# 550 for one recipient (in failed/ with the reply; the other delivered).
+# Creates the system users postfix, postdrop, etrnd and etrnhold when
+# missing; /etc/postfix and the machine's MTA are left alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+HELPERS=${ETRND_HELPERS:-$ROOT/tests/helpers}
+. "$ROOT/tests/e2e/postfix-lib.sh"
 
-for prog in /usr/sbin/postfix /usr/sbin/postqueue /usr/sbin/smtp-sink /usr/bin/tcpserver; do
-	[ -x "$prog" ] || fail "$prog is missing: install postfix and ucspi-tcp-ipv6 (make check does, as root)"
+[ "$(id -u)" -eq 0 ] || fail "the Postfix test needs root (Postfix's master, the runner, setuid)"
+for p in tcpserver python3; do
+	command -v "$p" >/dev/null || fail "$p is missing (make check installs it as root)"
 done
-[ "$(id -u)" -eq 0 ] || fail "the Postfix test needs root (Postfix's master runs as root)"
+pf_unpack
+pf_users
 
 T=$(mktemp -d /tmp/etrnd-e2e-postfix.XXXXXX)
 chmod 755 "$T"
-etc_before=$(ls -la --time-style=+%s /etc/postfix 2>/dev/null | md5sum)
 cleanup() {
-	/usr/sbin/postfix -c "$T/conf" abort >/dev/null 2>&1 || true
+	pf_stop_all
 	stop_all
-	# Postfix's own daemons, by the PID file of this instance's master
-	if [ -f "$T/queue/pid/master.pid" ]; then
-		kill "$(tr -d ' ' < "$T/queue/pid/master.pid")" 2>/dev/null || true
-	fi
-	if [ "${KEEP:-}" != 1 ]; then rm -rf "$T"; fi
+	if [ "${KEEP:-}" != 1 ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
 trap cleanup EXIT
 
-SMTP_PORT=$(free_port)
-SINK_PORT=$(free_port)
-ETRN_PORT=$(free_port)
-mkdir -p "$T/conf" "$T/queue" "$T/data" "$T/sink" "$T/etrnq/tmp" "$T/etrnq/new" "$T/etrnq/cur"
-chown postfix "$T/data" "$T/sink"
+SMTP_PORT=$(any_port)
+SINK_PORT=$(any_port)
+OTHER_PORT=$(any_port)
+ETRN_PORT=$(any_port)
+P=$T/postfix
+SPOOL=$T/etrnd-hold
+Q=$T/etrnq
+CDB=$T/etrn.cdb
+CL=$SPOOL/client.example.net
+ORG=$SPOOL/example.org
+ETC=$ROOT/etc/postfix
 
-# -- Postfix, following etc/postfix/main.cf.etrn and master.cf.etrn -------
-cat > "$T/conf/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.etrnd-test.invalid
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtp_tls_security_level = none
-smtpd_tls_security_level = none
-maillog_file = $T/maillog
-maillog_file_prefixes = $T
-relay_domains = hold.example
-transport_maps = inline:{ hold.example=hold:[127.0.0.1]:$SINK_PORT }
-CF
-cat "$ROOT/etc/postfix/main.cf.etrn" | grep -v '^#' | grep -v '^transport_maps' >> "$T/conf/main.cf"
-{ echo "127.0.0.1:$SMTP_PORT inet n - n - - smtpd"; grep -v '^#' "$ROOT/tests/e2e/postfix-master.cf"; } \
-	> "$T/conf/master.cf"
-grep -v '^#' "$ROOT/etc/postfix/master.cf.etrn" >> "$T/conf/master.cf"
+# -- the deployment: users, spool, queue, as INSTALL says --------------------
+install -d -o etrnhold -g etrnhold -m 0755 "$SPOOL"
+etrnq_setup "$Q"
 
-spawn /usr/sbin/smtp-sink -u postfix -d "$T/sink/msg." "127.0.0.1:$SINK_PORT" 10
-wait_port "$SINK_PORT" || fail "smtp-sink did not start"
-/usr/sbin/postfix -c "$T/conf" check || fail "postfix check: $(tail -5 "$T/maillog" 2>/dev/null)"
-/usr/sbin/postfix -c "$T/conf" start >/dev/null 2>&1 || { cat "$T/maillog" 2>/dev/null; fail "postfix start"; }
-wait_port "$SMTP_PORT" || fail "Postfix smtpd did not start"
+# -- Postfix: the shipped recipe, paths and ports changed ---------------------
+mkdir -p "$P/conf"
+{
+	pf_main "$P"
+	grep -v '^#' "$ETC/main.cf.hold" | sed "s#/etc/postfix/#$P/conf/#"
+} >"$P/conf/main.cf"
+{
+	pf_master "$SMTP_PORT"
+	grep -v '^#' "$ETC/master.cf.hold" |
+		sed -e "s#/usr/local/sbin/#$BIN/#" -e "s#/var/spool/etrnd-hold/#$SPOOL/#"
+} >"$P/conf/master.cf"
+grep -q "argv=$BIN/etrnd-store -f \${sender} -- $SPOOL/\${nexthop} \${recipient}\$" \
+	"$P/conf/master.cf" || fail "master.cf.hold: the etrnhold line did not take the test paths"
 
-# -- hold three messages ----------------------------------------------------
-for i in 1 2 3; do
-	smtp_session "$SMTP_PORT" "EHLO client.test" "MAIL FROM:<sender@etrnd-test.invalid>" \
-		"RCPT TO:<user$i@hold.example>" "DATA" \
-		"Subject: etrnd e2e message $i"$'\r\n\r\n'"held message $i"$'\r\n'"." "QUIT" >/dev/null
-done
-deferred() { [ "$(count_files "$T/queue/deferred")" -eq 3 ]; }
-wait_until 30 deferred || { cat "$T/maillog"; fail "the 3 messages were not deferred"; }
-sleep 2
-[ "$(count_files "$T/sink")" -eq 0 ] || fail "mail left before the ETRN"
-say "3 messages held in the deferred queue, none delivered"
+# the domains of the set that are not held are relayed to the other sink
+relay=$(pf postconf -c "$P/conf" -h relay_domains)
+[ "$relay" = "client.example.net, example.org" ] || fail "main.cf.hold: relay_domains = $relay"
+pf postconf -c "$P/conf" -e \
+	"relay_domains = $relay, notclient.example.net, client.example.net.evil.test, client-example.net"
+{
+	grep -v '^#' "$ETC/transport.hold"
+	for d in notclient.example.net client.example.net.evil.test client-example.net; do
+		echo "$d smtp:[127.0.0.1]:$OTHER_PORT"
+	done
+} >"$P/conf/transport"
+pf postmap -c "$P/conf" "hash:$P/conf/transport" || fail "postmap"
 
-# -- ETRN through etrnd under tcpserver -------------------------------------
-cat > "$T/etrn.rules" <<RULES
-hold.example  allow=127.0.0.1  run="/usr/sbin/postqueue -c $T/conf -s %n"
-RULES
-"$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
-spawn /usr/bin/tcpserver -q -R -H -l mx.test 127.0.0.1 "$ETRN_PORT" \
-	"$BIN/etrnd" -n etrn.etrnd-test.invalid -d "$T/etrn.cdb" -q "$T/etrnq" -l stderr
-wait_port "$ETRN_PORT" || fail "tcpserver did not start"
-replies=$(smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN hold.example" "QUIT")
-echo "$replies" | grep -qx '250 2.0.0 OK, queuing for node hold.example started' ||
-	fail "unexpected ETRN replies: $replies"
-[ -f "$T/etrnq/new/hold.example" ] || fail "no trigger written"
-[ "$(count_files "$T/sink")" -eq 0 ] || fail "mail left before the runner ran"
-say "etrnd answered 250 and wrote the trigger"
+mkdir -p "$T/sink" "$T/other"
+sink_start "$T/sink" "$SINK_PORT"
+CLIENT_SINK=$SINK_PID
+sink_start "$T/other" "$OTHER_PORT"
+pf_start "$P"
+wait_port "$SMTP_PORT" || fail "Postfix smtpd did not listen"
+say "Postfix $(pf postconf -c "$P/conf" -h mail_version) (unpacked, master $PF_MASTER) on 127.0.0.1:$SMTP_PORT"
 
-# -- the runner starts the queue run ----------------------------------------
-"$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$T/runner.log" ||
-	{ cat "$T/runner.log"; fail "etrnd-runner failed"; }
-grep -q 'run node=hold.example rule=hold.example cmd=/usr/sbin/postqueue status=exit:0' \
-	"$T/runner.log" || { cat "$T/runner.log"; fail "no successful run logged"; }
-delivered() { [ "$(count_files "$T/sink")" -ge 3 ]; }
-wait_until 30 delivered || { cat "$T/maillog"; fail "held mail was not delivered"; }
-sleep 1
-n=$(count_files "$T/sink")
-[ "$n" -eq 3 ] || fail "the sink received $n messages, expected 3"
-for i in 1 2 3; do
-	grep -lq "Subject: etrnd e2e message $i" "$T"/sink/* || fail "message $i missing"
-done
-[ "$(count_files "$T/queue/deferred")" -eq 0 ] || fail "mail still deferred"
-[ "$(ls -la --time-style=+%s /etc/postfix 2>/dev/null | md5sum)" = "$etc_before" ] ||
-	fail "/etc/postfix was changed"
-say "after ETRN the sink received exactly the 3 held messages"
+# -- hold: the set goes into the maildirs, nothing to the client -------------
+python3 "$HELPERS/holdset" send 127.0.0.1 "$SMTP_PORT" || fail "holdset send"
+stored() {
+	[ "$(count_files "$CL/new")" -eq 5 ] && [ "$(count_files "$ORG/new")" -eq 2 ] &&
+		[ "$(sink_count "$T/other")" -eq 4 ] && [ "$(pf_queue_count "$P")" -eq 0 ]
+}
+wait_until 60 stored || {
+	tail -20 "$P/maillog"
+	fail "the set did not settle: client $(count_files "$CL/new"), example.org" \
+		"$(count_files "$ORG/new"), other sink $(sink_count "$T/other"), queue $(pf_queue_count "$P")"
+}
+[ "$(sink_count "$T/sink")" -eq 0 ] || fail "mail reached the client's sink before any ETRN"
+sinkcheck "$T/other" notclient=x@notclient.example.net shared=s2@notclient.example.net \
+	evil=x@client.example.net.evil.test hyphen=x@client-example.net >/dev/null ||
+	fail "the domains that are not held did not go (only) to the other sink"
+grep -q 'relay=etrnhold, .*status=sent (delivered via etrnhold service)' "$P/maillog" ||
+	fail "no delivery through the etrnhold pipe service in the maillog"
+# the envelope as etrnd-store wrote it, and the modes of the node's maildir
+held() { grep -l -- "^Subject: etrnd-hold $2\$" "$1"/new/* | head -1; }
+[ "$(sed -n 2p "$(held "$CL" null)")" = "from " ] || fail "the null sender was not kept as <>"
+[ "$(sed -n '3,/^$/p' "$(held "$CL" shared)")" = "to s1@client.example.net" ] ||
+	fail "the shared message's envelope: $(sed -n '1,/^$/p' "$(held "$CL" shared)")"
+[ "$(stat -c '%U %a' "$CL" "$CL/new" "$CL/cur" "$CL/tmp" "$CL/failed" | tr '\n' ' ')" = \
+	"etrnhold 755 etrnhold 755 etrnhold 755 etrnhold 700 etrnhold 700 " ] ||
+	fail "maildir modes: $(stat -c '%n %U %a' "$CL" "$CL"/*)"
+say "held: 5 messages in $CL, 2 in $ORG, the other 4 relayed to the other sink; none at the client's"
 
-# -- etrn(1) against Postfix's own smtpd, and against a server without ETRN
-out=$("$BIN/etrn" -p "$SMTP_PORT" 127.0.0.1 hold.example) || fail "etrn vs Postfix: $out"
-echo "$out" | grep -q '^hold.example 250 ' || fail "etrn vs Postfix: $out"
-set +e
-out=$("$BIN/etrn" -p "$SMTP_PORT" 127.0.0.1 other.example); rc=$?
-set -e
-[ $rc -eq 1 ] && echo "$out" | grep -q '^other.example 459 ' ||
-	fail "etrn vs Postfix, a domain it does not flush: exit $rc: $out"
-set +e
-"$BIN/etrn" -p "$SINK_PORT" 127.0.0.1 hold.example 2>/dev/null; rc=$?
-set -e
-[ $rc -eq 2 ] || fail "etrn vs smtp-sink (no ETRN offered): exit $rc, want 2"
-say "etrn: 250 from Postfix smtpd (exit 0), 459 (exit 1), no ETRN offered (exit 2)"
-echo "e2e postfix: PASS"
+# Postfix's own smtpd does not claim to start held mail (main.cf.hold)
+out=$(smtp_session "$SMTP_PORT" "HELO client.test" "ETRN client.example.net" "ETRN @example.org" \
+	"ETRN sub.example.org" "ETRN notclient.example.net" "QUIT")
+[ "$(echo "$out" | sed -n '3,6p')" = "459 <client.example.net>: service unavailable
+459 <example.org>: service unavailable
+459 <sub.example.org>: service unavailable
+250 Queuing started" ] || fail "Postfix's smtpd ETRN replies: $out"
+say "Postfix's smtpd: ETRN for a held domain 459 (not 250), for a relayed one 250"
+
+# a plain queue run does not deliver held mail: it is not in Postfix's queue
+pf postqueue -c "$P/conf" -f || fail "postqueue -f"
+python3 - "$SMTP_PORT" <<'PY' || fail "canary"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    s.sendmail("sender@origin.test", ["canary@notclient.example.net"],
+               b"Subject: canary after postqueue -f\r\n\r\ncanary\r\n")
+PY
+wait_until 30 bash -c "[ \$(find '$T/other/new' -type f | wc -l) -eq 5 ]" ||
+	fail "the canary after postqueue -f did not arrive"
+[ "$(sink_count "$T/sink")" -eq 0 ] || fail "postqueue -f delivered held mail"
+[ "$(count_files "$CL/new")" -eq 5 ] && [ "$(count_files "$ORG/new")" -eq 2 ] ||
+	fail "postqueue -f changed the maildirs"
+say "postqueue -f (and a canary through the queue after it): nothing reached the client"
+
+# -- ETRN: etrnd as etrnd, the runner as root ---------------------------------
+sed -e "s#/var/spool/etrnd-hold/#$SPOOL/#g" -e "s#/usr/local/sbin/#$BIN/#g" \
+	-e "s#\[%c\]:25 #[%c]:$SINK_PORT #g" -e "s#allow=192\.0\.2\.0/24#allow=127.0.0.1#g" \
+	"$ETC/etrn.rules" >"$T/etrn.rules"
+[ "$(grep -c "allow=127.0.0.1  spool=$SPOOL/.*\[%c\]:$SINK_PORT %n\"\$" "$T/etrn.rules")" -eq 2 ] ||
+	fail "etrn.rules: the rule lines did not take the test paths: $(grep -v '^#' "$T/etrn.rules")"
+"$BIN/etrnd-rules" "$T/etrn.rules" "$CDB" >/dev/null || fail "etrnd-rules"
+etrnd_start "$ETRN_PORT" "$CDB" "$Q" "$T/etrnd.log"
+
+etrn_expect "$ETRN_PORT" client.example.net \
+	"253 2.0.0 OK, 5 pending messages for node client.example.net started"
+[ -f "$Q/new/client.example.net" ] || fail "no trigger"
+[ "$(stat -c %U "$Q/new/client.example.net")" = etrnd ] || fail "the trigger was not written by etrnd"
+[ "$(sink_count "$T/sink")" -eq 0 ] || fail "mail left before the runner ran"
+"$BIN/etrnd-runner" -1 -q "$Q" -d "$CDB" 2>"$T/runner.log" ||
+	{ cat "$T/runner.log"; fail "etrnd-runner -1"; }
+grep -q "run node=client.example.net rule=client.example.net cmd=$BIN/etrnd-deliver status=exit:0 " \
+	"$T/runner.log" || { cat "$T/runner.log"; fail "no successful etrnd-deliver run logged"; }
+python3 "$HELPERS/holdset" expect "$T/sink" client.example.net || fail "holdset expect client.example.net"
+[ "$(count_files "$CL/new") $(count_files "$CL/cur") $(count_files "$CL/failed")" = "0 0 0" ] ||
+	fail "the maildir is not empty after the delivery"
+[ "$(count_files "$ORG/new")" -eq 2 ] || fail "ETRN client.example.net touched example.org's maildir"
+grep -q 'X-Sink-Peer: 127.0.0.1:' "$T"/sink/new/* || fail "not delivered from 127.0.0.1"
+say "runner: $(grep -o 'run node=client.example.net .*status=[^ ]*' "$T/runner.log")"
+say "the sink got exactly client.example.net's 5 messages, byte for byte; the maildir is empty"
+etrn_expect "$ETRN_PORT" client.example.net \
+	"251 2.0.0 OK, no messages waiting for node client.example.net"
+
+mkdir -p "$T/got/client" && mv "$T"/sink/new/* "$T/got/client/"
+etrn_expect "$ETRN_PORT" @example.org "253 2.0.0 OK, 2 pending messages for node @example.org started"
+"$BIN/etrnd-runner" -1 -q "$Q" -d "$CDB" 2>"$T/runner.log" ||
+	{ cat "$T/runner.log"; fail "etrnd-runner -1 (@example.org)"; }
+grep -q "run node=@example.org rule=@example.org cmd=$BIN/etrnd-deliver status=exit:0 " \
+	"$T/runner.log" || { cat "$T/runner.log"; fail "no successful run for @example.org"; }
+python3 "$HELPERS/holdset" expect "$T/sink" @example.org || fail "holdset expect @example.org"
+[ "$(count_files "$ORG/new") $(count_files "$ORG/cur")" = "0 0" ] || fail "example.org's maildir is not empty"
+say "ETRN @example.org delivered example.org and sub.example.org, nothing else"
+mkdir -p "$T/got/org" && mv "$T"/sink/new/* "$T/got/org/"
+
+# -- failures: the sink gone, 451, then 550 for one recipient -----------------
+python3 - "$SMTP_PORT" <<'PY' || fail "queueing the failure messages"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    for name, rcpts in (("f1", ["ok1@client.example.net"]),
+                        ("f2", ["ok2@client.example.net", "bad@client.example.net"])):
+        s.sendmail("sender@origin.test", rcpts,
+                   b"Subject: etrnd-fail %s\r\n\r\nfailure case %s\r\n" % (name.encode(), name.encode()))
+PY
+wait_until 30 bash -c "[ \$(find '$CL/new' -type f | wc -l) -eq 2 ]" ||
+	fail "the failure messages did not reach the maildir"
+
+sink_stop "$CLIENT_SINK"
+spawn "$BIN/etrnd-runner" -q "$Q" -d "$CDB" -b 1 -a 10 -r 1 2>"$T/runnerd.log"
+wait_until 10 test -p "$Q/trigger" || fail "the runner did not create its FIFO"
+etrn_expect "$ETRN_PORT" client.example.net \
+	"253 2.0.0 OK, 2 pending messages for node client.example.net started"
+wait_until 20 bash -c "grep -q 'run node=client.example.net .*status=exit:75 .*attempt=1\$' '$T/runnerd.log'" ||
+	{ cat "$T/runnerd.log"; fail "no failed first attempt with the sink gone"; }
+[ "$(count_files "$CL/new")" -eq 2 ] || fail "the sink was gone, but messages left the maildir"
+deliver_log "$T/runnerd.log" | grep -q "done node=client.example.net messages=2 sent=0 deferred=3 failed=0 status=75\$" &&
+	deliver_log "$T/runnerd.log" | grep -q "dest=- .* reply=.451 127.0.0.1: Connection refused.\$" ||
+	{ cat "$T/runnerd.log"; fail "the sink gone: not logged as a refused connection and status 75"; }
+say "sink gone: $(grep -o 'run node=client.example.net .*attempt=1$' "$T/runnerd.log"), both messages kept"
+
+sink_start "$T/sink" "$SINK_PORT" --reply "eom=451 4.3.0 try again later"
+S451=$SINK_PID
+# the run that met the 451s ends with etrnd-deliver's status 75, which the
+# runner logs as a failed run, to be retried
+met451() {
+	joined_log "$T/runnerd.log" | awk '
+		/^out: etrnd-deliver\[[0-9]*\]: deliver .* dest=127\.0\.0\.1.* sent=0 deferred=[12] failed=0 reply=.451 4\.3\.0 try again later.$/ { n++ }
+		n == 2 && /^out: etrnd-deliver\[[0-9]*\]: done node=client\.example\.net messages=2 sent=0 deferred=3 failed=0 status=75$/ { d = 1 }
+		d && /^etrnd-runner\[[0-9]*\]: run node=client\.example\.net .*status=exit:75 / { ok = 1; exit }
+		END { exit !ok }'
+}
+wait_until 30 met451 || { cat "$T/runnerd.log"; fail "no run that met the 451s and ended with exit 75"; }
+[ "$(sink_count "$T/sink")" -eq 0 ] && [ "$(count_files "$CL/new")" -eq 2 ] ||
+	fail "451: the messages were not kept"
+say "sink 451: etrnd-deliver logged the reply and status=75, the runner logged exit:75; both kept"
+sink_stop "$S451"
+
+sink_start "$T/sink" "$SINK_PORT" --rcpt-reply "bad@client.example.net=550 5.1.1 <bad@client.example.net>: no such user"
+wait_until 40 bash -c "grep -q 'run node=client.example.net .*status=exit:0 ' '$T/runnerd.log'" ||
+	{ cat "$T/runnerd.log"; fail "the runner's retries never succeeded"; }
+say "retries: $(grep -o 'run node=client.example.net .*status=[^ ]* .*attempt=[0-9]*' "$T/runnerd.log" |
+	sed 's/.*status=\([^ ]*\).*attempt=\([0-9]*\)/\2:\1/' | tr '\n' ' ')(attempt:status)"
+[ "$(sink_count "$T/sink")" -eq 2 ] || fail "550 case: the sink got $(sink_count "$T/sink") messages, not 2"
+f2=$(grep -l '^Subject: etrnd-fail f2' "$T"/sink/new/*)
+f1=$(grep -l '^Subject: etrnd-fail f1' "$T"/sink/new/*)
+[ "$(grep '^X-Sink-Rcpt:' "$f2")" = "X-Sink-Rcpt: <ok2@client.example.net>" ] ||
+	fail "f2 went to: $(grep '^X-Sink-Rcpt:' "$f2")"
+[ "$(grep '^X-Sink-Rcpt:' "$f1")" = "X-Sink-Rcpt: <ok1@client.example.net>" ] || fail "f1 recipients"
+[ "$(count_files "$CL/new") $(count_files "$CL/cur") $(count_files "$CL/failed")" = "0 0 1" ] ||
+	fail "550 case: maildir new/cur/failed = $(count_files "$CL/new") $(count_files "$CL/cur") $(count_files "$CL/failed")"
+failed=$(find "$CL/failed" -type f)
+[ "$(sed -n '1,/^$/p' "$failed")" = "etrnd-envelope 1
+from sender@origin.test
+to bad@client.example.net
+error bad@client.example.net 550 5.1.1 <bad@client.example.net>: no such user" ] ||
+	fail "the failed/ envelope: $(sed -n '1,/^$/p' "$failed")"
+grep -q '^Subject: etrnd-fail f2' "$failed" || fail "failed/ does not hold the message"
+say "550 for bad@: ok2@ delivered, bad@ in failed/ with the reply; the maildir is otherwise empty"
+
+grep -q 'etrn client=127.0.0.1 node=client.example.net' "$T/etrnd.log" || fail "no etrnd log line"
+pf_untouched
+echo "e2e postfix (hold recipe): PASS"

@@ -32,7 +32,9 @@ static void script(const char *name)
 	free(out);
 }
 
-Test(e2e, postfix_holds_until_etrn_then_delivers, .timeout = 240)
+/* The hold recipe: Postfix (unpacked) delivers held mail into a maildir per
+ * node; ETRN has etrnd-deliver deliver exactly the node's mail. */
+Test(e2e, postfix_hold_recipe_delivers_exactly_the_node, .timeout = 240)
 {
 	script("postfix.sh");
 }
@@ -50,6 +52,13 @@ Test(e2e, exim_holds_in_maildir_until_etrn_and_flushes_exactly, .timeout = 240)
 Test(e2e, sendmail_holds_in_maildirs_until_etrn_and_the_flush_recipe, .timeout = 240)
 {
 	script("sendmail.sh");
+}
+
+/* The flush recipe: held in Postfix's queue, postqueue -s per site, with
+ * its documented over-matches and the end of the hold at any queue run. */
+Test(e2e, postfix_flush_recipe_and_its_limits, .timeout = 240)
+{
+	script("postfix_flush.sh");
 }
 
 Test(e2e, launchers_inetd_xinetd_tcpserver_daemontools_runit_systemd, .timeout = 240)
