@@ -54,11 +54,6 @@ done
 
 install_missing() {
 	export DEBIAN_FRONTEND=noninteractive
-	case "$missing" in
-	*postfix*)
-		echo "postfix postfix/main_mailer_type select No configuration" |
-			debconf-set-selections ;;
-	esac
 	policy=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
