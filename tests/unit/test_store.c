@@ -37,7 +37,7 @@ static void teardown(void)
 }
 
 TestSuite(maildir, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 400);
 
 static void open_md(struct maildir *m, const char *path, int make)
 {
@@ -438,7 +438,7 @@ Test(store, fifty_concurrent_stores_never_collide)
 		}
 	}
 	for (int i = 0; i < N; i++)
-		cr_expect_eq(reap(pids[i], 90), 0, "store %d", i);
+		cr_expect_eq(reap(pids[i], 300), 0, "store %d", i); /* valgrind: slow */
 	cr_assert_eq(tu_count(tu_path(md(), "new")), N);
 	cr_expect_eq(tu_count(tu_path(md(), "tmp")), 0);
 
