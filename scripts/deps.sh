@@ -11,7 +11,9 @@
 #   e2e    the real programs the end-to-end tests run: Postfix (installed
 #          with debconf's "No configuration", so the machine's mail setup is
 #          not touched), tcpserver, daemontools, runit, fetchmail, msmtp,
-#          socat, python3, mandoc. openbsd-inetd and xinetd conflict with
+#          socat, python3, mandoc, dnsmasq-base (the DNS server of
+#          deliver_mx.sh: the binary only, no service) and iproute2 (lo
+#          up in its namespace). openbsd-inetd and xinetd conflict with
 #          each other, so both are unpacked (not installed) into build/ext;
 #          the libraries they link against are installed.
 # Services in these packages are not started while installing (a
@@ -24,7 +26,8 @@ pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="postfix ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
-	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase"
+	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
+	dnsmasq-base iproute2"
 debs_e2e="openbsd-inetd xinetd"
 
 want=""
