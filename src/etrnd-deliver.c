@@ -42,7 +42,7 @@ static void parse(struct options *o, int argc, char **argv)
 		case 'h': o->helo = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'T':
-			if (num_arg(optarg, 1, 7 * 86400, &o->deadline_s) < 0)
+			if (num_arg(optarg, 1, DELIVER_DEADLINE_MAX, &o->deadline_s) < 0)
 				usage();
 			break;
 		case 'l':

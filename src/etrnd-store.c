@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		case 'm': r.strip_mda = 1; break;
 		case 'f': r.sender = optarg; break;
 		case 's':
-			if (num_arg(optarg, 1, 1L << 40, &r.max) < 0)
+			if (num_arg(optarg, 1, HELD_SIZE_MAX, &r.max) < 0)
 				usage();
 			break;
 		default: usage();
