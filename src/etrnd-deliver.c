@@ -46,7 +46,7 @@ static void parse(struct options *o, int argc, char **argv)
 				usage();
 			break;
 		case 'l':
-			if (strcmp(optarg, "stderr") && strcmp(optarg, "syslog"))
+			if (strcmp(optarg, "stderr") != 0 && strcmp(optarg, "syslog") != 0)
 				usage();
 			o->log = optarg[0] == 's' && optarg[1] == 'y' ? LOGTO_SYSLOG : LOGTO_STDERR;
 			break;

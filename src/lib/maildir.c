@@ -91,7 +91,7 @@ void maildir_unique(struct maildir *m, char *name, size_t size)
 		char h[64] = "localhost";
 		gethostname(h, sizeof h - 1);
 		size_t i;
-		for (i = 0; h[i] && i < sizeof m->host - 1; i++)
+		for (i = 0; i < sizeof m->host - 1 && h[i]; i++)
 			m->host[i] = (h[i] == '/' || h[i] == ':' || h[i] == '.') ? '_' : h[i];
 		m->host[i] = '\0';
 	}
@@ -185,9 +185,8 @@ int maildir_remove(struct maildir *m, enum maildir_sub sub, const char *name)
 
 int maildir_move_failed(struct maildir *m, enum maildir_sub sub, const char *name)
 {
-	char unique[256];
-
 	if (rename_noreplace(m->sub[sub], name, m->sub[MD_FAILED], name) < 0) {
+		char unique[256];
 		if (errno != EEXIST)
 			return -1;
 		maildir_unique(m, unique, sizeof unique);

@@ -2,8 +2,6 @@
 /* smtpdata.c: see smtpdata.h. */
 #include "smtpdata.h"
 
-#include <string.h>
-
 void smtpdata_init(struct smtpdata *s)
 {
 	s->bol = 1;
@@ -35,11 +33,13 @@ size_t smtpdata_end(const struct smtpdata *s, char *out)
 	size_t n = 0;
 
 	if (!s->bol) {
-		memcpy(out, "\r\n", 2);
-		n = 2;
+		out[n++] = '\r';
+		out[n++] = '\n';
 	}
-	memcpy(out + n, ".\r\n", 3);
-	return n + 3;
+	out[n++] = '.';
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
 }
 
 size_t smtpdata_size(const char *p, size_t len)

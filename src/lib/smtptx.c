@@ -64,7 +64,8 @@ static void send_line(struct smtptx *k, const char *fmt, ...)
 		k->alive = 0; /* cannot happen with valid addresses (MAIL_ADDR_MAX) */
 		return;
 	}
-	memcpy(line + n, "\r\n", 2);
+	line[n] = '\r';
+	line[n + 1] = '\n';
 	if (k->c->trace)
 		k->c->trace(">>>", line, (size_t)n);
 	out_put(&k->c->out, line, (size_t)n + 2);
@@ -150,10 +151,9 @@ void smtptx_quit(struct smtptx *k)
 /* The state, and the reply (sanitised, one line) or the text why. */
 static void set_state(struct rcpt *rc, enum rcpt_state st, const struct reply *r, const char *why)
 {
-	char text[HELD_ERROR_MAX - 4];
-
 	rc->state = st;
 	if (r && r->code) {
+		char text[HELD_ERROR_MAX - 4];
 		text_sanitize(text, sizeof text, r->text, strcspn(r->text, "\n"));
 		snprintf(rc->error, sizeof rc->error, "%d %s", r->code, text);
 	} else if (why) {
