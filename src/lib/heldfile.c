@@ -12,13 +12,19 @@
 
 #include "fsutil.h"
 
-/* Opens sub/name without following a link or blocking on a FIFO; a regular
- * file only. -1 (errno), or -2 when it is something else. */
+/* Opens sub/name if it is a regular file: its type is checked before the
+ * open (a socket cannot be opened, a device must not be) and again after
+ * it (it may have been replaced meanwhile). -1 (errno), or -2 when it is
+ * something else. */
 static int open_regular(struct maildir *m, enum maildir_sub sub, const char *name, struct stat *st)
 {
+	if (fstatat(m->sub[sub], name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISREG(st->st_mode))
+		return -2;
 	int fd = openat(m->sub[sub], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return errno == ELOOP ? -2 : -1;
+		return errno == ELOOP || errno == ENXIO ? -2 : -1;
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		int e = errno, rc = S_ISREG(st->st_mode) ? -1 : -2;
 		close(fd);

@@ -355,6 +355,7 @@ Test(dest, refused)
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1053,13 +1054,20 @@ Test(deliver, files_that_are_not_held_messages_go_to_failed)
 	cr_assert_eq(symlink("/etc/passwd", tu_path(tu_path(mdpath, "new"), "8.link")), 0);
 	cr_assert_eq(mkfifo(tu_path(tu_path(mdpath, "new"), "9.fifo"), 0600), 0);
 	cr_assert_eq(mkdir(tu_path(tu_path(mdpath, "new"), "a.dir"), 0700), 0);
+	/* a UNIX socket: anyone who can write new/ can bind one there */
+	int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	snprintf(un.sun_path, sizeof un.sun_path, "%s/new/b.sock", mdpath);
+	cr_assert(strlen(mdpath) + 11 < sizeof un.sun_path, "temp path too long for a socket");
+	cr_assert_eq(bind(sock, (struct sockaddr *)&un, sizeof un), 0, "%s", strerror(errno));
 	sink_start("127.0.0.1:0", NULL);
 	char *log = NULL;
 	cr_assert_eq(deliver("client.example.net", &log), 0, "%s", log);
 	cr_expect_eq(sink_count(), 1, "%s", log);
 	cr_expect_eq(md_count("new"), 0, "%s", log);
-	cr_expect_eq(md_count("failed"), 10, "%s", log);
+	cr_expect_eq(md_count("failed"), 11, "%s", log);
 	free(log);
+	close(sock);
 	struct stat st;
 	cr_expect_eq(lstat(tu_path(tu_path(mdpath, "failed"), "8.link"), &st), 0);
 	cr_expect(S_ISLNK(st.st_mode), "moved as it is, not followed");
