@@ -1317,3 +1317,32 @@ Test(deliver, over_an_established_connection_as_odmr_will)
 	cr_expect(slog && strstr(slog, " QUIT"), "%s", slog);
 	free(slog);
 }
+
+Test(deliver, a_thousand_recipients_in_one_pipelined_transaction)
+{
+	/* the envelope as etrnd-store writes it, 1000 recipients */
+	char *file = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&file, &len);
+	fprintf(m, "etrnd-envelope 1\nfrom s@example.org\n");
+	for (int i = 0; i < HELD_RCPTS_MAX; i++)
+		fprintf(m, "to recipient-number-%04d@client.example.net\n", i);
+	fprintf(m, "\nSubject: many\n\nx\n");
+	fclose(m);
+	hold("s@example.org", "y\n", 2, RCPTS("other@notclient.example.net"));
+	drop_in("0.many", file, len);
+	free(file);
+	sink_start("127.0.0.1:0", NULL);
+	char *log = NULL;
+	cr_assert_eq(deliver("client.example.net", &log), 0, "%s", log);
+	cr_expect(strstr(log, "sent=1000 deferred=0 failed=0"), "%s", log);
+	free(log);
+	struct got *g = sink_messages();
+	cr_assert(g[0].head && !g[1].head);
+	int n = 0;
+	for (const char *p = g[0].head; (p = strstr(p, "X-Sink-Rcpt: ")); p++)
+		n++;
+	cr_expect_eq(n, HELD_RCPTS_MAX);
+	free_got(g);
+	cr_expect_eq(md_count("new"), 1, "the other node's message stays");
+}

@@ -550,3 +550,50 @@ Test(store, m_does_not_depend_on_how_the_pipe_splits_the_lines)
 	expect_stored("etrnd-envelope 1\nfrom s@example.org\nto r@client.example.net\n\n",
 		      "Subject: s\n\nbody\n", 17);
 }
+
+/* etrnd-store with n recipients r0@client.example.net ...; its status. */
+static int store_many(int n)
+{
+	char **argv = calloc((size_t)n + 8, sizeof *argv);
+	int a = 0;
+	argv[a++] = "etrnd-store";
+	argv[a++] = "-f";
+	argv[a++] = "";
+	argv[a++] = mdpath;
+	for (int i = 0; i < n; i++)
+		cr_assert(asprintf(&argv[a++], "r%d@client.example.net", i) > 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		int p[2];
+		if (pipe(p) < 0 || write(p[1], "x\n", 2) != 2)
+			_exit(126);
+		close(p[1]);
+		dup2(p[0], 0), dup2(nul, 2);
+		execv(tu_bin("etrnd-store"), argv);
+		_exit(127);
+	}
+	int st = reap(pid, 60);
+	for (int i = 4; i < a; i++)
+		free(argv[i]);
+	free(argv);
+	return st;
+}
+
+Test(store, a_thousand_recipients_and_not_one_more)
+{
+	cr_expect_eq(store_many(HELD_RCPTS_MAX + 1), 64);
+	expect_nothing_left();
+	cr_assert_eq(store_many(HELD_RCPTS_MAX), 0);
+	size_t len;
+	char *s = only_file(&len);
+	cr_assert(s);
+	struct held h;
+	const char *why;
+	cr_assert_eq(held_parse(&h, s, len, &why), 0, "%s", why);
+	cr_expect_eq(h.n, HELD_RCPTS_MAX);
+	cr_expect_str_eq(h.rcpt[HELD_RCPTS_MAX - 1].addr, "r999@client.example.net");
+	held_free(&h);
+	free(s);
+}
