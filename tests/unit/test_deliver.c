@@ -1346,3 +1346,44 @@ Test(deliver, a_thousand_recipients_in_one_pipelined_transaction)
 	free_got(g);
 	cr_expect_eq(md_count("new"), 1, "the other node's message stays");
 }
+
+Test(deliver, hostile_replies_end_the_connection_and_keep_the_message)
+{
+	char overlong[700], many[2000];
+	int n = snprintf(overlong, sizeof overlong, "250 ");
+	memset(overlong + n, 'x', 600);
+	overlong[n + 600] = '\0';
+	n = 0;
+	for (int i = 0; i < 70; i++)
+		n += snprintf(many + n, sizeof many - (size_t)n, "250-line %d\r\n", i);
+	snprintf(many + n, sizeof many - (size_t)n, "250 last");
+	const char *replies[] = {
+	    "hello there",       "250-first\r\n251 second", "25",     "2500 ok",
+	    "600 no such class", "250-unfinished",          overlong, many};
+	for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+		char arg[2100];
+		snprintf(arg, sizeof arg, "a@client.example.net=%s", replies[i]);
+		hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
+		char *before = snapshot("new"), *log = NULL;
+		sink_start("127.0.0.1:0", (const char *[]){"--rcpt-reply", arg, NULL});
+		cr_expect_eq(deliver("client.example.net", &log), 75, "reply %zu: %s", i, log);
+		free(log);
+		char *after = snapshot("new");
+		cr_expect_str_eq(after, before, "reply %zu", i);
+		cr_expect_eq(sink_count(), 0);
+		free(before), free(after);
+		sink_stop();
+		tu_rmtree(mdpath);
+		tu_rmtree(sinkdir);
+	}
+	/* a refusal in 8 bits and with control characters: sanitised in failed/ */
+	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
+	sink_start("127.0.0.1:0",
+		   (const char *[]){"--rcpt-reply",
+				    "a@client.example.net=550 5.1.1 caf\xc3\xa9\tgone", NULL});
+	cr_expect_eq(deliver("client.example.net", NULL), 0);
+	char *failed = snapshot("failed");
+	cr_expect(strstr(failed, "error a@client.example.net 550 5.1.1 caf???gone\n"), "%s",
+		  failed);
+	free(failed);
+}
