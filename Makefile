@@ -195,11 +195,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
-SBIN_PROGS = etrnd etrnd-rules etrnd-runner
+SBIN_PROGS = etrnd etrnd-rules etrnd-runner etrnd-store etrnd-deliver
 BIN_PROGS = etrn
 MAN1 = man/etrn.1
 MAN5 = man/etrnd.rules.5
-MAN8 = man/etrnd.8 man/etrnd-rules.8 man/etrnd-runner.8
+MAN8 = man/etrnd.8 man/etrnd-rules.8 man/etrnd-runner.8 man/etrnd-store.8 \
+	man/etrnd-deliver.8
 DOCDIR = $(PREFIX)/share/doc/etrnd
 
 install: all

@@ -10,7 +10,9 @@
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
 #          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
-#          and the libraries of the unpacked programs; m4 (Sendmail's
+#          dnsmasq-base (the DNS server of deliver_mx.sh: the binary only,
+#          no service), iproute2 (lo up in its namespace), and the
+#          libraries of the unpacked programs; m4 (Sendmail's
 #          configuration). Programs that conflict as packages
 #          (openbsd-inetd and xinetd; the MTAs) are never installed:
 #          scripts/ext.sh unpacks them into build/ext/NAME, and only the
@@ -27,6 +29,7 @@ pkgs_bench="valgrind time"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
+	dnsmasq-base iproute2
 	libdb5.3 libssl3 zlib1g libpam0g libcrypt1
 	libgnutls-dane0 libgnutls30 libidn12 libidn2-0 libnsl2 libpcre2-8-0
 	m4 libldap-2.5-0 liblockfile1 libsasl2-2 libicu72"

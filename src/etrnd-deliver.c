@@ -42,11 +42,11 @@ static void parse(struct options *o, int argc, char **argv)
 		case 'h': o->helo = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'T':
-			if (num_arg(optarg, 1, 7 * 86400, &o->deadline_s) < 0)
+			if (num_arg(optarg, 1, DELIVER_DEADLINE_MAX, &o->deadline_s) < 0)
 				usage();
 			break;
 		case 'l':
-			if (strcmp(optarg, "stderr") && strcmp(optarg, "syslog"))
+			if (strcmp(optarg, "stderr") != 0 && strcmp(optarg, "syslog") != 0)
 				usage();
 			o->log = optarg[0] == 's' && optarg[1] == 'y' ? LOGTO_SYSLOG : LOGTO_STDERR;
 			break;
@@ -104,24 +104,28 @@ int main(int argc, char **argv)
 	const char *what;
 
 	parse(&o, argc, argv);
-	if (dest_parse(&d, o.dest) < 0 ||
-	    (o.node && node_parse(&n, o.node, strlen(o.node), 0) < 0)) {
-		fprintf(stderr, "etrnd-deliver: bad %s '%s'\n",
-			o.node && dest_parse(&d, o.dest) == 0 ? "node" : "destination",
-			o.node && dest_parse(&d, o.dest) == 0 ? o.node : o.dest);
+	int bad_dest = dest_parse(&d, o.dest) < 0;
+	if (bad_dest || (o.node && node_parse(&n, o.node, strlen(o.node), 0) < 0)) {
+		fprintf(stderr, "etrnd-deliver: bad %s '%s'\n", bad_dest ? "destination" : "node",
+			bad_dest ? o.dest : o.node);
 		return EXIT_PERM;
 	}
 	our_name(helo, o.helo);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit fails a write, as a full disk */
 	log_init("etrnd-deliver", o.log);
 	if (o.user && privs_drop(o.user, err, sizeof err) < 0) {
 		log_msg("fatal", "reason", err);
 		return EX_TEMPFAIL;
 	}
 	const char *node = o.node ? n.name : NULL;
-	if (maildir_open(&m, o.dir, 0, &what) < 0)
-		return finish(node, &st, errno != ENOENT,
-			      errno == ENOENT ? "no maildir" : strerror(errno));
+	/* No DIR: nothing was ever held. A DIR without some subdirectory
+	 * (made by hand, or by an older etrnd-store) gets it. */
+	if (maildir_open(&m, o.dir, MD_MAKE_SUBS, &what) < 0) {
+		int missing = errno == ENOENT && what == o.dir;
+		snprintf(err, sizeof err, "%s: %s", what, strerror(errno));
+		return finish(node, &st, !missing, missing ? "no maildir" : err);
+	}
 	if (maildir_lock(&m) < 0)
 		return finish(node, &st, 1, "another delivery holds the maildir");
 	struct deliver_cfg cfg = {helo, o.node ? &n : NULL, netio_now_ms() + o.deadline_s * 1000};

@@ -2,6 +2,7 @@
 /* etrnd-store: the delivery agent an MTA runs for held mail. It stores one
  * message from stdin, with its envelope, in a node's maildir, and exits
  * with a sysexits(3) status the MTA understands. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (num_arg(optarg, 1, 1L << 40, &r.max) < 0)
+			if (num_arg(optarg, 1, HELD_SIZE_MAX, &r.max) < 0)
 				usage();
 			break;
 		default: usage();
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		usage();
+	/* a file size limit (RLIMIT_FSIZE) is a full disk: EFBIG, exit 75 */
+	signal(SIGXFSZ, SIG_IGN);
 	r.dir = argv[optind];
 	r.rcpts = argv + optind + 1;
 	r.nrcpts = argc - optind - 1;

@@ -87,18 +87,21 @@
 #define MAIL_ADDR_MAX 254             /* RFC 5321 4.5.3.1.3: a path is 256 with <> */
 #define HELD_RCPTS_MAX 1000           /* recipients per stored message */
 #define HELD_SIZE_DEFAULT (50L << 20) /* etrnd-store -s default: 50 MB */
+#define HELD_SIZE_MAX (1L << 40)      /* etrnd-store -s at most */
 #define HELD_ENVELOPE_MAX (HELD_RCPTS_MAX * (MAIL_ADDR_MAX + 16) + 4096)
+#define HELD_ERROR_MAX 200 /* octets of a remote reply kept per failed recipient */
 /* RFC 5321 4.5.3.2: the client's minimum timeouts, in seconds. */
-#define SMTPC_GREETING_TIMEOUT 300 /* 4.5.3.2.1 initial 220 */
-#define SMTPC_MAIL_TIMEOUT 300     /* 4.5.3.2.2 */
-#define SMTPC_RCPT_TIMEOUT 300     /* 4.5.3.2.3 */
-#define SMTPC_DATA_TIMEOUT 120     /* 4.5.3.2.4 DATA initiation */
-#define SMTPC_BLOCK_TIMEOUT 180    /* 4.5.3.2.5 each data block */
-#define SMTPC_DOT_TIMEOUT 600      /* 4.5.3.2.6 DATA termination */
-#define SMTPC_CONNECT_TIMEOUT 60   /* connect(): RFC 5321 names none */
-#define DELIVER_DEADLINE 3600      /* etrnd-deliver -T default */
-#define DELIVER_MX_MAX 16          /* MX hosts tried per domain */
-#define DELIVER_ADDRS_MAX 8        /* addresses tried per MX host */
+#define SMTPC_GREETING_TIMEOUT 300  /* 4.5.3.2.1 initial 220 */
+#define SMTPC_MAIL_TIMEOUT 300      /* 4.5.3.2.2 */
+#define SMTPC_RCPT_TIMEOUT 300      /* 4.5.3.2.3 */
+#define SMTPC_DATA_TIMEOUT 120      /* 4.5.3.2.4 DATA initiation */
+#define SMTPC_BLOCK_TIMEOUT 180     /* 4.5.3.2.5 each data block */
+#define SMTPC_DOT_TIMEOUT 600       /* 4.5.3.2.6 DATA termination */
+#define SMTPC_CONNECT_TIMEOUT 60    /* connect(): RFC 5321 names none */
+#define DELIVER_DEADLINE 3600       /* etrnd-deliver -T default */
+#define DELIVER_DEADLINE_MAX 604800 /* etrnd-deliver -T at most: a week */
+#define DELIVER_MX_MAX 16           /* MX hosts tried per domain */
+#define DELIVER_ADDRS_MAX 8         /* addresses tried per MX host */
 
 /* A log value longer than this is truncated (untrusted text stays short). */
 #define LOG_VALUE_MAX 100

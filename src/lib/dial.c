@@ -14,9 +14,17 @@
 
 #include "addr.h"
 #include "bounds.h"
+#include "netio.h"
 
-static int try_connect(const struct addrinfo *ai, long timeout_s)
+static int try_connect(const struct addrinfo *ai, long long deadline_ms)
 {
+	long long left = deadline_ms - netio_now_ms();
+	long timeout_ms =
+	    left < SMTPC_CONNECT_TIMEOUT * 1000L ? (long)left : SMTPC_CONNECT_TIMEOUT * 1000L;
+	if (timeout_ms <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	int fd =
 	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 	if (fd < 0)
@@ -25,7 +33,7 @@ static int try_connect(const struct addrinfo *ai, long timeout_s)
 		goto fail;
 	struct pollfd p = {fd, POLLOUT, 0};
 	int rc;
-	while ((rc = poll(&p, 1, (int)(timeout_s * 1000))) < 0 && errno == EINTR)
+	while ((rc = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
 		;
 	int err = 0;
 	socklen_t len = sizeof err;
@@ -47,7 +55,7 @@ fail:;
 	return -1;
 }
 
-int dial(const char *host, const char *port, long timeout_s, char *peer, int *gai)
+int dial(const char *host, const char *port, long long deadline_ms, char *peer, int *gai)
 {
 	struct addrinfo hints = {0}, *res, *ai;
 	int fd = -1, tried = 0;
@@ -60,7 +68,7 @@ int dial(const char *host, const char *port, long timeout_s, char *peer, int *ga
 		return -1;
 	}
 	for (ai = res; ai && fd < 0 && tried < DELIVER_ADDRS_MAX; ai = ai->ai_next, tried++) {
-		fd = try_connect(ai, timeout_s);
+		fd = try_connect(ai, deadline_ms);
 		struct addr a;
 		if (fd >= 0 && addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen) == 0)
 			addr_format(&a, peer, 64);

@@ -81,8 +81,9 @@ char *held_envelope(const struct held *h, enum held_part part, size_t *len)
 	return buf;
 }
 
-/* One "word rest\n" line at buf[*pos]: the word's index in words, the
- * rest in *arg (not terminated), or -1. */
+/* One "word rest\n" line at buf[*pos] (the space is required, the rest
+ * may be empty): the word's index in words, the rest in *arg (not
+ * terminated), or -1. */
 static int line(const char *buf, size_t len, size_t *pos, const char **arg, size_t *alen)
 {
 	static const char *const words[] = {"from", "to", "error"};
@@ -91,11 +92,13 @@ static int line(const char *buf, size_t len, size_t *pos, const char **arg, size
 		return -1;
 	*pos = (size_t)(nl - buf) + 1;
 	const char *sp = memchr(l, ' ', (size_t)(nl - l));
-	size_t wlen = sp ? (size_t)(sp - l) : (size_t)(nl - l);
-	*arg = sp ? sp + 1 : nl;
+	if (!sp)
+		return -1;
+	*arg = sp + 1;
 	*alen = (size_t)(nl - *arg);
 	for (int i = 0; i < 3; i++)
-		if (strlen(words[i]) == wlen && memcmp(words[i], l, wlen) == 0)
+		if (strlen(words[i]) == (size_t)(sp - l) &&
+		    memcmp(words[i], l, (size_t)(sp - l)) == 0)
 			return i;
 	return -1;
 }

@@ -20,7 +20,6 @@
 #include "node.h"
 
 #define HELD_MAGIC "etrnd-envelope 1\n"
-#define HELD_ERROR_MAX 200 /* octets of a remote reply kept per recipient */
 
 enum rcpt_state {
 	RCPT_OTHER,    /* not covered by the node being delivered: untouched */

@@ -40,20 +40,20 @@ static int make_dir(int at, const char *name, mode_t mode)
 	return rc;
 }
 
-int maildir_open(struct maildir *m, const char *path, int create, const char **what)
+int maildir_open(struct maildir *m, const char *path, int make, const char **what)
 {
 	memset(m, 0, sizeof *m);
 	m->dir = -1;
 	for (int i = 0; i < MD_SUBS; i++)
 		m->sub[i] = -1;
 	*what = path;
-	if (create && make_dir(AT_FDCWD, path, 0755) < 0)
+	if ((make & MD_MAKE_DIR) && make_dir(AT_FDCWD, path, 0755) < 0)
 		return -1;
 	if ((m->dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	for (int i = 0; i < MD_SUBS; i++) {
 		*what = subs[i].name;
-		if (create && make_dir(m->dir, subs[i].name, subs[i].mode) < 0)
+		if ((make & MD_MAKE_SUBS) && make_dir(m->dir, subs[i].name, subs[i].mode) < 0)
 			break;
 		if ((m->sub[i] = openat(m->dir, subs[i].name, DIRFLAGS)) < 0)
 			break;
@@ -68,9 +68,11 @@ int maildir_open(struct maildir *m, const char *path, int create, const char **w
 
 void maildir_close(struct maildir *m)
 {
-	for (int i = 0; i < MD_SUBS; i++)
+	for (int i = 0; i < MD_SUBS; i++) {
 		if (m->sub[i] >= 0)
 			close(m->sub[i]);
+		m->sub[i] = -1;
+	}
 	if (m->dir >= 0)
 		close(m->dir);
 	m->dir = -1;
@@ -89,7 +91,7 @@ void maildir_unique(struct maildir *m, char *name, size_t size)
 		char h[64] = "localhost";
 		gethostname(h, sizeof h - 1);
 		size_t i;
-		for (i = 0; h[i] && i < sizeof m->host - 1; i++)
+		for (i = 0; i < sizeof m->host - 1 && h[i]; i++)
 			m->host[i] = (h[i] == '/' || h[i] == ':' || h[i] == '.') ? '_' : h[i];
 		m->host[i] = '\0';
 	}
@@ -171,7 +173,7 @@ int maildir_replace(struct maildir *m, const char *name, enum maildir_sub sub, c
 {
 	if (renameat(m->sub[MD_TMP], name, m->sub[sub], to) < 0)
 		return -1;
-	return fsync(m->sub[sub]);
+	return fsync(m->sub[sub]) < 0 ? -2 : 0;
 }
 
 int maildir_remove(struct maildir *m, enum maildir_sub sub, const char *name)
@@ -183,12 +185,12 @@ int maildir_remove(struct maildir *m, enum maildir_sub sub, const char *name)
 
 int maildir_move_failed(struct maildir *m, enum maildir_sub sub, const char *name)
 {
-	char unique[256];
-
 	if (rename_noreplace(m->sub[sub], name, m->sub[MD_FAILED], name) < 0) {
+		char unique[256];
+		if (errno != EEXIST)
+			return -1;
 		maildir_unique(m, unique, sizeof unique);
-		if (errno != EEXIST ||
-		    rename_noreplace(m->sub[sub], name, m->sub[MD_FAILED], unique) < 0)
+		if (rename_noreplace(m->sub[sub], name, m->sub[MD_FAILED], unique) < 0)
 			return -1;
 	}
 	return fsync(m->sub[MD_FAILED]);

@@ -32,11 +32,12 @@ struct maildir_msg {
 	char name[256];
 };
 
-/* Opens DIR; with create, makes DIR (the last component only) and its
- * subdirectories when missing (directories 0755: etrnd counts new/ and
- * cur/ as another user; tmp/ and failed/ 0700). 0, or -1 with errno and
- * the part that failed in *what. */
-int maildir_open(struct maildir *m, const char *path, int create, const char **what);
+/* Opens DIR. MD_MAKE_DIR makes DIR itself (the last component only) when
+ * missing, MD_MAKE_SUBS its subdirectories (directories 0755: etrnd counts
+ * new/ and cur/ as another user; tmp/ and failed/ 0700). 0, or -1 with
+ * errno and the part that failed in *what (path itself, or "tmp", ...). */
+enum { MD_MAKE_SUBS = 1, MD_MAKE_DIR = 2 };
+int maildir_open(struct maildir *m, const char *path, int make, const char **what);
 void maildir_close(struct maildir *m);
 /* Exclusive, non-blocking: 0 locked, -1 (EWOULDBLOCK: another deliverer). */
 int maildir_lock(struct maildir *m);
@@ -50,7 +51,8 @@ int maildir_create_tmp(struct maildir *m, const char *name);
 /* tmp/NAME into sub/to (never replacing), then fsync of sub/: 0, -1 when
  * the rename failed, -2 when only the fsync did (the file is in place). */
 int maildir_commit(struct maildir *m, const char *name, enum maildir_sub sub, const char *to);
-/* tmp/NAME over sub/to (replacing it), then fsync of sub/. */
+/* tmp/NAME over sub/to (replacing it), then fsync of sub/: as
+ * maildir_commit. */
 int maildir_replace(struct maildir *m, const char *name, enum maildir_sub sub, const char *to);
 /* Removes sub/name, durably (fsync of sub/). */
 int maildir_remove(struct maildir *m, enum maildir_sub sub, const char *name);

@@ -40,23 +40,28 @@ static void sort_by_pref(struct mx *v, int n)
 	}
 }
 
-/* One answer record: adds an MX to v. -1 on a malformed packet. */
+/* One answer record: adds an MX to v; *seen counts the MX records, usable
+ * or not. -1 on a malformed packet. */
 static int record(const unsigned char *msg, const unsigned char *end, const unsigned char **p,
-		  struct mx *v, int *n)
+		  struct mx *v, int *n, int *seen)
 {
 	char name[NS_MAXDNAME];
 
 	if (skip_name(msg, end, p) < 0 || end - *p < 10)
 		return -1;
-	unsigned type = get16(*p), rdlen = get16(*p + 8);
+	unsigned type = get16(*p), class = get16(*p + 2), rdlen = get16(*p + 8);
 	const unsigned char *rd = *p + 10;
 	if (end - rd < (long)rdlen)
 		return -1;
 	*p = rd + rdlen;
-	if (type != ns_t_mx || rdlen < 3 || *n == DELIVER_MX_MAX)
+	if (type != ns_t_mx || class != ns_c_in)
 		return 0;
-	if (dn_expand(msg, end, rd + 2, name, sizeof name) < 0)
-		return -1;
+	(*seen)++;
+	if (rdlen < 3 || *n == DELIVER_MX_MAX)
+		return 0;
+	int used = dn_expand(msg, end, rd + 2, name, sizeof name);
+	if (used < 0 || (unsigned)used + 2 > rdlen)
+		return -1; /* the name runs past its record */
 	int w = node_host(v[*n].host, name, strlen(name), 1);
 	if (w < 0 && name[0] != '\0')
 		return 0; /* not a host name: skip it */
@@ -67,19 +72,42 @@ static int record(const unsigned char *msg, const unsigned char *end, const unsi
 	return 0;
 }
 
-static enum mx_result parse(const unsigned char *msg, int len, struct mx *v, int *n)
+/* MX_OK with *seen MX records (0: none), or MX_TEMP for a bad packet. */
+static enum mx_result parse(const unsigned char *msg, int len, struct mx *v, int *n, int *seen)
 {
 	const unsigned char *end = msg + len, *p = msg + NS_HFIXEDSZ;
 
 	if (len < NS_HFIXEDSZ)
 		return MX_TEMP;
 	unsigned qd = get16(msg + 4), an = get16(msg + 6);
-	for (unsigned i = 0; i < qd; i++)
-		if (skip_name(msg, end, &p) < 0 || (p += 4) > end)
+	for (unsigned i = 0; i < qd; i++) {
+		if (skip_name(msg, end, &p) < 0 || end - p < 4)
 			return MX_TEMP;
+		p += 4;
+	}
 	for (unsigned i = 0; i < an; i++)
-		if (record(msg, end, &p, v, n) < 0)
+		if (record(msg, end, &p, v, n, seen) < 0)
 			return MX_TEMP;
+	return MX_OK;
+}
+
+enum mx_result mx_parse(const unsigned char *msg, int len, struct mx *v, int *n)
+{
+	int seen = 0;
+
+	*n = 0;
+	if (parse(msg, len, v, n, &seen) != MX_OK)
+		return MX_TEMP;
+	if (seen > 0 && *n == 0)
+		return MX_TEMP; /* MX records, none usable: not the implicit MX (5.1) */
+	sort_by_pref(v, *n);
+	if (*n > 0 && v[0].host[0] == '\0')
+		return MX_NONE; /* RFC 7505: this domain accepts no mail */
+	int k = 0;              /* a null MX among others (against RFC 7505): not a host */
+	for (int i = 0; i < *n; i++)
+		if (v[i].host[0])
+			v[k++] = v[i];
+	*n = k;
 	return MX_OK;
 }
 
@@ -95,18 +123,12 @@ enum mx_result mx_lookup(const char *domain, struct mx *v, int *n)
 	if (len < 0)
 		rc = h_errno == HOST_NOT_FOUND ? MX_NONE : h_errno == NO_DATA ? MX_OK : MX_TEMP;
 	else
-		rc = parse(answer, len < ANSWER_MAX ? len : ANSWER_MAX, v, n);
+		rc = mx_parse(answer, len < ANSWER_MAX ? len : ANSWER_MAX, v, n);
 	free(answer);
-	if (rc != MX_OK)
-		return rc;
-	if (*n == 0) { /* no MX: the domain is its own mail host */
+	if (rc == MX_OK && *n == 0) { /* no MX: the domain is its own mail host */
 		node_host(v[0].host, domain, strlen(domain), 1);
 		v[0].pref = 0;
 		*n = 1;
-		return MX_OK;
 	}
-	sort_by_pref(v, *n);
-	if (v[0].host[0] == '\0')
-		return MX_NONE; /* RFC 7505: this domain accepts no mail */
-	return MX_OK;
+	return rc;
 }

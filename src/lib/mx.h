@@ -21,5 +21,9 @@ enum mx_result {
 /* Fills v[DELIVER_MX_MAX] for domain, lowest preference first (ties keep
  * the DNS order). *n gets the count. */
 enum mx_result mx_lookup(const char *domain, struct mx *v, int *n);
+/* The same from a DNS answer (untrusted: every length is checked against
+ * the packet): *n is 0 when it has no MX record (the implicit MX applies);
+ * MX records none of which names a host are MX_TEMP, a bad packet too. */
+enum mx_result mx_parse(const unsigned char *msg, int len, struct mx *v, int *n);
 
 #endif

@@ -19,6 +19,7 @@
 #include "text.h"
 
 #define COPY_BUF 65536
+#define STORE_NAME_TRIES 3
 
 static int fail(char *why, size_t size, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -68,46 +69,102 @@ static int envelope(struct store_req *r, struct held *h, char *why, size_t size)
 	return EX_OK;
 }
 
-/* A header line an MDA puts before the message (OpenSMTPD's mda does). */
-static size_t mda_line(const char *p, size_t len)
+/* The length of the line at p[0..len) if it starts with name and is
+ * complete and not folded (the next octet is known and not a blank); 0
+ * otherwise. */
+static size_t header_line(const char *p, size_t len, const char *name)
 {
-	static const char *const names[] = {"Return-Path:", "Delivered-To:"};
-	const char *nl = memchr(p, '\n', len);
-	if (!nl || (nl + 1 < p + len && (nl[1] == ' ' || nl[1] == '\t')))
-		return 0; /* no whole line, or a folded header */
-	for (int i = 0; i < 2; i++)
-		if ((size_t)(nl - p) >= strlen(names[i]) &&
-		    strncasecmp(p, names[i], strlen(names[i])) == 0)
-			return (size_t)(nl - p) + 1;
-	return 0;
+	size_t nl = strlen(name);
+	const char *end = memchr(p, '\n', len);
+
+	if (!end || (size_t)(end - p) < nl || memcmp(p, name, nl) != 0)
+		return 0;
+	size_t l = (size_t)(end - p) + 1;
+	if (l == len || p[l] == ' ' || p[l] == '\t')
+		return 0;
+	return l;
+}
+
+/* What OpenSMTPD's mda puts before the message (mda.c): "Return-Path:
+ * <SENDER>" and "Delivered-To: RECIPIENT", or only the Delivered-To line
+ * for the null sender. Returns the octets of buf[0..len) to drop: those
+ * lines, and nothing when the message does not start with them. */
+static size_t mda_prefix(const struct store_req *r, const char *buf, size_t len)
+{
+	size_t rp = 0;
+
+	if (r->sender[0] && strcmp(r->sender, "<>") != 0 &&
+	    (rp = header_line(buf, len, "Return-Path: <")) == 0)
+		return 0;
+	size_t dt = header_line(buf + rp, len - rp, "Delivered-To: ");
+	return dt ? rp + dt : 0;
+}
+
+/* Fills buf from fd until it holds want octets or the input ends; the
+ * octets read, or -1. */
+static ssize_t read_full(int fd, char *buf, size_t want)
+{
+	size_t have = 0;
+
+	while (have < want) {
+		ssize_t n = read(fd, buf + have, want - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
 }
 
 /* Copies the message from r->in to fd; -1 (errno) on an I/O error, -2 over
- * the size limit. */
+ * the size limit. With -m, the first block is read whole (it holds the
+ * mda's lines whatever the pipe's chunks), and their octets are dropped. */
 static int copy(struct store_req *r, int fd)
 {
 	static char buf[COPY_BUF];
 	long total = 0;
-	int first = 1;
 	ssize_t n;
 
-	while ((n = read(r->in, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	if (r->strip_mda) {
+		if ((n = read_full(r->in, buf, sizeof buf)) < 0)
 			return -1;
-		}
-		size_t skip = 0, l;
-		while (first && r->strip_mda && (l = mda_line(buf + skip, (size_t)n - skip)) > 0)
-			skip += l;
-		first = 0;
-		total += n - (ssize_t)skip;
+		size_t skip = mda_prefix(r, buf, (size_t)n);
+		total = n - (ssize_t)skip;
 		if (total > r->max)
 			return -2;
 		if (write_all(fd, buf + skip, (size_t)n - skip) < 0)
 			return -1;
+		if (n < (ssize_t)sizeof buf)
+			return 0;
+	}
+	while ((n = read(r->in, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		total += n;
+		if (total > r->max)
+			return -2;
+		if (write_all(fd, buf, (size_t)n) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* Creates tmp/NAME under a fresh unique name (another try if the name is
+ * taken: a clock stepped back, or a pid reused within a microsecond). */
+static int create_tmp(struct store_req *r, struct maildir *m)
+{
+	for (int i = 0; i < STORE_NAME_TRIES; i++) {
+		maildir_unique(m, r->name, sizeof r->name);
+		int fd = maildir_create_tmp(m, r->name);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
 }
 
 static int write_tmp(struct store_req *r, struct maildir *m, const struct held *h, char *why,
@@ -115,11 +172,11 @@ static int write_tmp(struct store_req *r, struct maildir *m, const struct held *
 {
 	size_t elen;
 	char *env = held_envelope(h, HELD_WAITING, &elen);
-	int fd = env ? maildir_create_tmp(m, r->name) : -1;
+	int fd = env ? create_tmp(r, m) : -1;
 
 	if (fd < 0) {
 		free(env);
-		return fail(why, size, EX_TEMPFAIL, "unable to create tmp/%s: %s", r->name,
+		return fail(why, size, EX_TEMPFAIL, "unable to create a file in tmp/: %s",
 			    strerror(errno));
 	}
 	int rc = write_all(fd, env, elen) < 0 ? -1 : copy(r, fd);
@@ -137,6 +194,29 @@ static int write_tmp(struct store_req *r, struct maildir *m, const struct held *
 	return fail(why, size, EX_TEMPFAIL, "unable to write tmp/%s: %s", r->name, strerror(e));
 }
 
+/* tmp/NAME into new/ (under the same name, else a fresh one), durably. */
+static int commit(struct store_req *r, struct maildir *m, char *why, size_t size)
+{
+	char to[sizeof r->name];
+	int c = maildir_commit(m, r->name, MD_NEW, r->name);
+
+	for (int i = 1; c == -1 && errno == EEXIST && i < STORE_NAME_TRIES; i++) {
+		maildir_unique(m, to, sizeof to);
+		c = maildir_commit(m, r->name, MD_NEW, to);
+		if (c != -1)
+			memcpy(r->name, to, sizeof to);
+	}
+	if (c == 0)
+		return EX_OK;
+	int e = errno;
+	if (c == -2) /* in new/ but not durable: take it back, the MTA tries again */
+		unlinkat(m->sub[MD_NEW], r->name, 0);
+	else
+		maildir_discard(m, r->name);
+	return fail(why, size, EX_TEMPFAIL, "unable to move tmp/%s into new/: %s", r->name,
+		    strerror(e));
+}
+
 int store_message(struct store_req *r, char *why, size_t size)
 {
 	struct held h = {0};
@@ -144,20 +224,13 @@ int store_message(struct store_req *r, char *why, size_t size)
 	const char *what;
 
 	int rc = envelope(r, &h, why, size);
-	if (rc == EX_OK && maildir_open(&m, r->dir, 1, &what) < 0)
+	if (rc == EX_OK && maildir_open(&m, r->dir, MD_MAKE_DIR | MD_MAKE_SUBS, &what) < 0) {
 		rc = fail(why, size, EX_TEMPFAIL, "unable to open the maildir %s (%s): %s", r->dir,
 			  what, strerror(errno));
-	else if (rc == EX_OK) {
-		maildir_unique(&m, r->name, sizeof r->name);
+	} else if (rc == EX_OK) {
 		rc = write_tmp(r, &m, &h, why, size);
-		int c = rc == EX_OK ? maildir_commit(&m, r->name, MD_NEW, r->name) : 0;
-		if (c == -2) /* in new/ but not durable: take it back, let the MTA retry */
-			unlinkat(m.sub[MD_NEW], r->name, 0);
-		if (c < 0) {
-			maildir_discard(&m, r->name);
-			rc = fail(why, size, EX_TEMPFAIL, "unable to move tmp/%s into new/: %s",
-				  r->name, strerror(errno));
-		}
+		if (rc == EX_OK)
+			rc = commit(r, &m, why, size);
 		maildir_close(&m);
 	}
 	held_free(&h);

@@ -10,18 +10,22 @@ trap 'rm -rf "$D"' EXIT
 make -s -C "$ROOT" install DESTDIR="$D" PREFIX=/opt/etrnd >/dev/null
 expect="/opt/etrnd/bin/etrn
 /opt/etrnd/sbin/etrnd
+/opt/etrnd/sbin/etrnd-deliver
 /opt/etrnd/sbin/etrnd-rules
 /opt/etrnd/sbin/etrnd-runner
+/opt/etrnd/sbin/etrnd-store
 /opt/etrnd/share/man/man1/etrn.1
 /opt/etrnd/share/man/man5/etrnd.rules.5
+/opt/etrnd/share/man/man8/etrnd-deliver.8
 /opt/etrnd/share/man/man8/etrnd-rules.8
 /opt/etrnd/share/man/man8/etrnd-runner.8
+/opt/etrnd/share/man/man8/etrnd-store.8
 /opt/etrnd/share/man/man8/etrnd.8"
 got=$(cd "$D" && find opt -path '*/share/doc' -prune -o -type f -print | sed 's|^|/|' | sort)
 [ "$got" = "$expect" ] || fail "installed tree differs:
 $got"
 [ -f "$D/opt/etrnd/share/doc/etrnd/examples/postfix/main.cf.etrn" ] || fail "no examples"
-for p in etrnd etrnd-rules etrnd-runner; do
+for p in etrnd etrnd-rules etrnd-runner etrnd-store etrnd-deliver; do
 	[ -x "$D/opt/etrnd/sbin/$p" ] || fail "$p not executable"
 done
 out=$(printf 'QUIT\r\n' | "$D/opt/etrnd/sbin/etrnd" -n mx.test -l stderr 2>/dev/null)
