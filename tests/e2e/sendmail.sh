@@ -192,8 +192,10 @@ runlog() { # runlog PATTERN: the last runner pass logged a line matching it
 # part N of a shipped .mc fragment (its "dnl ---- part N" sections),
 # with the paths of this test
 mc_part() {
-	awk -v want="$2" '/^dnl ---- part /{part = $4 + 0; next} part==want' "$ROOT/etc/sendmail/$1" |
-		sed -e "s|/usr/local/sbin/|$BIN/|g" -e "s|/var/spool/etrnd-hold|$T/spool|g"
+	mc_shipped "$1" "$2" | sed -e "s|/usr/local/sbin/|$BIN/|g" -e "s|/var/spool/etrnd-hold|$T/spool|g"
+}
+mc_shipped() { # mc_shipped FRAGMENT N: part N as shipped
+	awk -v want="$2" '/^dnl ---- part /{part = $4 + 0; next} part==want' "$ROOT/etc/sendmail/$1"
 }
 # Sendmail only queues above a load average of 8 (QueueLA) and stops
 # listening above 12 (RefuseLA); test machines are shared and busy.
@@ -270,6 +272,21 @@ start_sendmail() { # start_sendmail NAME PORT: the daemon in the foreground (-bD
 		fail "sendmail's pid file does not name $SM_PID"
 }
 qf_count() { find "$T/$1/mqueue" -name 'qf*' | wc -l; }
+# check_mailers CF: Sendmail's mailer table, read from CF in address test
+# mode (=M), has every mailer CF defines and its three built-in ones. It
+# leaves the table in $MAILERS, one "NAME U=UID:GID" line per mailer.
+# Sendmail 8.17 can lose a mailer while it reads its cf, without a word
+# (U= with a group name, etc/sendmail/README): the symptom would come
+# only at RCPT, as "554 5.3.5 buildaddr: unknown mailer".
+check_mailers() {
+	local want got
+	MAILERS=$(echo '=M' | "$T/smx" -C "$1" -bt 2>&1 |
+		sed -n 's/^\(> \)\{0,1\}mailer [0-9]\{1,\} (\([^)]*\)):.* U=\([^ ]*\) .*/\2 U=\3/p' | sort)
+	want=$({ printf '%s\n' prog '*file*' '*include*'
+		sed -n 's/^M\([^,[:space:]]*\).*/\1/p' "$1"; } | sort -u | paste -sd' ')
+	got=$(echo "$MAILERS" | cut -d' ' -f1 | paste -sd' ')
+	[ "$got" = "$want" ] || fail "$1: Sendmail's mailer table ($got) is not the cf's ($want)"
+}
 
 # ===========================================================================
 # 1. The hold recipe: Sendmail -> etrnd-store -> maildir -> etrnd-deliver
@@ -282,6 +299,32 @@ notclient.example.net		relay-test:[127.0.0.1]
 client.example.net.evil.test	relay-test:[127.0.0.1]
 client-example.net		relay-test:[127.0.0.1]"
 grep -q "^Metrnd,.*P=$BIN/etrnd-store" "$T/sm-hold/sendmail.cf" || fail "no etrnd mailer in the cf"
+# The etrnd mailer is in Sendmail's table, and runs as etrnhold
+HOLD_U="etrnd U=$(id -u etrnhold):$(id -g etrnhold)"
+check_mailers "$T/sm-hold/sendmail.cf"
+echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "not $HOLD_U: $(echo "$MAILERS" | grep '^etrnd ')"
+# Whether Sendmail keeps a mailer can depend on its P= path (the README's
+# "U= with a group"): the same configuration with other paths, short,
+# long, with and without a "/" late in them (-bt only: none has to exist);
+mkdir -p "$T/sm-paths"
+for p in /x /opt/etrnd/sbin/etrnd-store /a/b/c/d/e/f/g/h/i/j/k/l/m/etrnd-store \
+	/nonexistent-long-directory-name-with-no-other-slash/etrnd-store; do
+	sed "s|^Metrnd,\([[:space:]]*\)P=[^,]*,|Metrnd,\1P=$p,|" "$T/sm-hold/sendmail.cf" > "$T/sm-paths/sendmail.cf"
+	grep -q "^Metrnd,[[:space:]]*P=$p," "$T/sm-paths/sendmail.cf" || fail "no P=$p in the cf"
+	check_mailers "$T/sm-paths/sendmail.cf"
+	echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "P=$p: not $HOLD_U"
+done
+# ... and the shipped fragment as it is, /usr/local/sbin/etrnd-store
+setup_sendmail sm-shipped "$SM_PORT" "$(mc_shipped sendmail.mc.etrn 1)" \
+	"$(mc_shipped sendmail.mc.etrn 2; relay_mailer relay-test "$OTHER_PORT")" "$MT"
+grep -q '^Metrnd,[[:space:]]*P=/usr/local/sbin/etrnd-store,' "$T/sm-shipped/sendmail.cf" ||
+	fail "no shipped etrnd mailer in the cf"
+check_mailers "$T/sm-shipped/sendmail.cf"
+echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "shipped mailer: not $HOLD_U"
+# Never a group name in U= in a shipped mailer
+bad=$(grep -hv '^dnl' "$ROOT"/etc/sendmail/sendmail.mc.* | grep -E '(^|[[:space:],])U=[^,:[:space:]]*:[^0-9]' || true)
+[ -z "$bad" ] || fail "a shipped mailer has U= with a group name: $bad"
+say "hold: Sendmail has the etrnd mailer, as etrnhold, with the test's, the shipped and 4 other etrnd-store paths"
 
 sed -e "s|/usr/local/sbin/|$BIN/|g" -e "s|/var/spool/etrnd-hold|$T/spool|g" \
 	-e "s|:25 |:$SINK_PORT |" -e 's|allow=[^ ]*|allow=127.0.0.1|' \
@@ -383,6 +426,7 @@ grep -q "^Mesmtp-hold,.*F=[A-Za-z]*%" "$T/sm-flush/sendmail.cf" &&
 	grep -q "A=TCP \$h $SINK_PORT\$" "$T/sm-flush/sendmail.cf" &&
 	grep -q "A=TCP \$h $OTHER_PORT\$" "$T/sm-flush/sendmail.cf" || fail "the hold mailers are not in the cf"
 grep -q '^O PrivacyOptions=.*noetrn' "$T/sm-flush/sendmail.cf" || fail "no noetrn in the cf"
+check_mailers "$T/sm-flush/sendmail.cf"
 
 # The shipped rules, run through the test's sendmail; notclient.example.net
 # gets the shipped host rule's command too.
