@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/netio.h"
 #include "lib/num.h"
+#include "lib/odmr.h"
 #include "lib/privs.h"
 #include "lib/queue.h"
 #include "lib/queuestart.h"
@@ -32,6 +33,8 @@ struct options {
 	int log_target;         /* -1 = decide from fd 2 */
 	const char *cert, *key; /* -C, -K */
 	int implicit_tls;       /* -S */
+	int odmr;               /* -O: RFC 2645's ATRN instead of ETRN */
+	const char *spool_root; /* -s: ODMR delivers only from maildirs below it */
 };
 
 static void usage(void)
@@ -39,7 +42,7 @@ static void usage(void)
 	static const char msg[] =
 	    "usage: etrnd [-d CDB] [-q QUEUEDIR] [-n HOSTNAME] [-t IDLE_SECONDS]\n"
 	    "             [-T SESSION_SECONDS] [-l stderr|syslog] [-u USER]\n"
-	    "             [-C CERTFILE -K KEYFILE [-S]]\n";
+	    "             [-C CERTFILE -K KEYFILE [-S]] [-O [-s SPOOLROOT]]\n";
 	fputs(msg, stderr);
 	exit(EXIT_PERM);
 }
@@ -60,9 +63,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 			      .queuedir = "/var/spool/etrnd",
 			      .idle = SMTP_IDLE_TIMEOUT,
 			      .deadline = SMTP_SESSION_DEADLINE,
-			      .log_target = -1};
-	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:C:K:S")) != -1) {
+			      .log_target = -1,
+			      .spool_root = "/var/spool/etrnd-hold"};
+	while ((c = getopt(argc, argv, "d:q:n:t:T:l:u:C:K:SOs:")) != -1) {
 		switch (c) {
+		case 'O': o->odmr = 1; break;
+		case 's': o->spool_root = optarg; break;
 		case 'C': o->cert = optarg; break;
 		case 'K': o->key = optarg; break;
 		case 'S': o->implicit_tls = 1; break;
@@ -124,10 +130,10 @@ static void die_temp(const char *host, const char *why)
 }
 
 /* Writes only beneath QUEUEDIR from here on, where the kernel allows it. */
-static void sandbox(const char *queuedir, const char *host)
+static void sandbox(const struct options *o, const char *host)
 {
-	const char *why;
-	int abi = sandbox_queue(queuedir, &why);
+	const char *why, *dirs[2] = {o->queuedir, o->spool_root};
+	int abi = sandbox_dirs(dirs, o->odmr ? 2 : 1, &why);
 	if (abi < 0)
 		die_temp(host, why);
 	if (abi == 0)
@@ -242,6 +248,7 @@ int main(int argc, char **argv)
 	static struct netio n;
 	static struct outbuf out;
 	static struct tlsio tls;
+	static struct odmr odmr;
 
 	long long start_ms = netio_now_ms();
 
@@ -258,19 +265,27 @@ int main(int argc, char **argv)
 		die_temp(host, err);
 	if (!o.user && geteuid() == 0)
 		log_msg("warning", "reason", "running as root; use -u USER");
-	sandbox(o.queuedir, host);
-	check_queue(o.queuedir);
+	sandbox(&o, host);
+	if (!o.odmr)
+		check_queue(o.queuedir);
 	netio_init(&n, 0, 1, o.idle, o.deadline);
 	out_init(&out, netio_write, &n);
 	queuestart_init(&ctx, o.cdb, o.queuedir, &client, host);
 	session_init(&s, host, queuestart_etrn, &ctx, &out);
 	struct serve_env env = {o.cert ? &tls : NULL, NULL, NULL, NULL};
-	if (o.cert) {
-		auth = (struct authcheck){&ctx.policy, ctx.client_text};
-		s.tls_ok = 1;
+	auth = (struct authcheck){&ctx.policy, ctx.client_text};
+	if (o.cert || o.odmr) {
+		s.tls_ok = o.cert != NULL;
 		s.auth = authcheck_try;
 		s.auth_ctx = &auth;
 		s.cram_ok = authcheck_cram_offered(&ctx.policy);
+	}
+	if (o.odmr) {
+		odmr_init(&odmr, &ctx.policy, &client, ctx.client_text, o.spool_root, host);
+		s.atrn = odmr_atrn;
+		s.atrn_ctx = &odmr;
+		env.reverse = odmr_reverse;
+		env.ctx = &odmr;
 	}
 	if (!o.implicit_tls || implicit_tls(&n, &tls, &s) == 0)
 		serve(&s, &n, &out, &env);
@@ -279,6 +294,8 @@ int main(int argc, char **argv)
 	if (env.tls_error)
 		log_msg("tls", "error", env.tls_error);
 	log_end(&s, &ctx, &tls, start_ms);
+	if (o.odmr)
+		odmr_release(&odmr);
 	if (o.cert)
 		tlsio_free(&tls);
 	return 0;

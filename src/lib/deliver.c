@@ -426,15 +426,28 @@ int deliver_maildir(struct maildir *m, const struct dest *d, const struct delive
 int deliver_connection(struct maildir *m, struct smtpc *c, const struct deliver_cfg *cfg,
 		       struct deliver_stats *st)
 {
+	struct maildir *mds[1] = {m};
+	const struct node *nodes[1] = {cfg->node};
+	return deliver_over(mds, nodes, 1, c, cfg, st);
+}
+
+int deliver_over(struct maildir *const *mds, const struct node *const *nodes, size_t n,
+		 struct smtpc *c, const struct deliver_cfg *cfg, struct deliver_stats *st)
+{
 	static const struct dest conn = {.kind = DEST_CONN};
-	struct run u = {.md = m, .cfg = cfg, .d = &conn, .st = st};
 	struct smtptx k;
+	int rc = 0;
 
 	smtptx_init_conn(&k, c, cfg->deadline_ms);
 	snprintf(k.peer, sizeof k.peer, "client");
 	if (smtptx_greet(&k, cfg->helo) < 0)
 		return 1;
-	int rc = run(&u, &k);
+	for (size_t i = 0; i < n; i++) {
+		struct deliver_cfg one = *cfg;
+		one.node = nodes[i];
+		struct run u = {.md = mds[i], .cfg = &one, .d = &conn, .st = st};
+		rc |= k.alive ? run(&u, &k) : 1;
+	}
 	smtptx_quit(&k);
 	return rc;
 }

@@ -49,4 +49,9 @@ int deliver_maildir(struct maildir *m, const struct dest *d, const struct delive
 int deliver_connection(struct maildir *m, struct smtpc *c, const struct deliver_cfg *cfg,
 		       struct deliver_stats *st);
 
+/* The same for several maildirs, one node each, over one connection (an
+ * ATRN naming several nodes): one greeting, one EHLO, one QUIT. */
+int deliver_over(struct maildir *const *mds, const struct node *const *nodes, size_t n,
+		 struct smtpc *c, const struct deliver_cfg *cfg, struct deliver_stats *st);
+
 #endif

@@ -51,7 +51,19 @@ static int make_ruleset(int abi, uint64_t fs)
 	return (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 }
 
-int sandbox_queue(const char *queuedir, const char **why)
+/* Allows writes beneath dir; a missing directory allows nothing. */
+static int allow(int rs, uint64_t fs, const char *dir)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct landlock_path_beneath_attr beneath = {.allowed_access = fs, .parent_fd = fd};
+	int rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+	close(fd);
+	return rc;
+}
+
+int sandbox_dirs(const char *const *dirs, size_t n, const char **why)
 {
 	int abi =
 	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -65,19 +77,12 @@ int sandbox_queue(const char *queuedir, const char **why)
 		*why = "landlock_create_ruleset failed";
 		return -1;
 	}
-	int dir = open(queuedir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir >= 0) { /* a missing queue: no writable path at all */
-		struct landlock_path_beneath_attr beneath = {.allowed_access = fs,
-							     .parent_fd = dir};
-		int rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-				      &beneath, 0);
-		close(dir);
-		if (rc < 0) {
+	for (size_t i = 0; i < n; i++)
+		if (allow(rs, fs, dirs[i]) < 0) {
 			close(rs);
 			*why = "landlock_add_rule failed";
 			return -1;
 		}
-	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
 		close(rs);
@@ -87,4 +92,9 @@ int sandbox_queue(const char *queuedir, const char **why)
 	close(rs);
 	*why = "";
 	return abi;
+}
+
+int sandbox_queue(const char *queuedir, const char **why)
+{
+	return sandbox_dirs(&queuedir, 1, why);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* sandbox.h: after setup, etrnd may write only beneath QUEUEDIR and may not
- * open TCP connections or listen (Linux Landlock). Reads are not limited:
- * spool= directories can be anywhere. */
+/* sandbox.h: after setup, etrnd may write only beneath QUEUEDIR (and, in
+ * ODMR mode, beneath the spool root) and may not open TCP connections or
+ * listen (Linux Landlock). Reads are not limited: spool= directories can
+ * be anywhere. */
 #ifndef ETRND_SANDBOX_H
 #define ETRND_SANDBOX_H
 
@@ -10,5 +11,7 @@
 /* Returns the Landlock ABI version applied (>= 1), 0 when the kernel has
  * no Landlock (nothing applied; *why says so), or -1 on failure (*why). */
 int sandbox_queue(const char *queuedir, const char **why);
+/* The same with several directories. */
+int sandbox_dirs(const char *const *dirs, size_t n, const char **why);
 
 #endif

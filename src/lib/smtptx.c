@@ -20,7 +20,8 @@ void smtptx_init_fd(struct smtptx *k, int fd, long long deadline_ms)
 {
 	memset(k, 0, sizeof *k);
 	long long left_ms = deadline_ms - netio_now_ms();
-	smtpc_init(&k->own, fd, SMTPC_GREETING_TIMEOUT, left_ms > 1000 ? (long)(left_ms / 1000) : 1);
+	smtpc_init(&k->own, fd, SMTPC_GREETING_TIMEOUT,
+		   left_ms > 1000 ? (long)(left_ms / 1000) : 1);
 	k->c = &k->own;
 	k->deadline_ms = deadline_ms;
 }
