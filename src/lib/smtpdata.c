@@ -16,7 +16,7 @@ size_t smtpdata_put(struct smtpdata *s, const char *in, size_t len, size_t *used
 	/* each input octet gives at most two output octets */
 	for (; i < len && n + 2 <= size; i++) {
 		char c = in[i];
-		if (s->bol && c == '.')
+		if (c == '.' && (s->bol || s->cr)) /* after a bare CR too: see .h */
 			out[n++] = '.';
 		if (c == '\n' && !s->cr)
 			out[n++] = '\r';

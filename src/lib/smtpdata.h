@@ -2,7 +2,11 @@
 /* smtpdata.h: a held message as the DATA of an SMTP transaction (RFC 5321
  * 4.1.1.4, 4.5.2): every line end CRLF (a bare LF gets its CR, an existing
  * CRLF is kept as it is), a dot at the start of a line doubled, a CRLF
- * added when the last line has none, then ".\r\n". Nothing else changes.
+ * added when the last line has none, then ".\r\n". Nothing else changes,
+ * with one exception against SMTP smuggling: a dot after a bare CR is
+ * doubled too, so that a server that takes a bare CR for a line end can
+ * never read "\r.\r\n" as the end of the data (a server that does not
+ * keeps one dot more).
  *
  * The encoder is a small state machine so that a message of any size goes
  * out through one fixed buffer. */

@@ -33,7 +33,8 @@ static const struct data_case data_cases[] = {
     C("\r\n.\r\n", "\r\n..\r\n.\r\n", 5),
     C("a\r\r\n", "a\r\r\n.\r\n", 4),
     C("a\rb\n", "a\rb\r\n.\r\n", 5),
-    C("a\r.b\n", "a\r.b\r\n.\r\n", 6),
+    C("a\r.b\n", "a\r..b\r\n.\r\n", 6), /* a dot after a bare CR: smuggling */
+    C("x\r.\r\ny\n", "x\r..\r\ny\r\n.\r\n", 8),
     C("\n\n", "\r\n\r\n.\r\n", 4),
     C("x\r", "x\r\r\n.\r\n", 4),
     C(".", "..\r\n.\r\n", 3),
