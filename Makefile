@@ -145,7 +145,7 @@ run-tests:
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=N runs each for N s.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
-FUZZ_TARGETS = session netio node rules value sasl
+FUZZ_TARGETS = session netio node rules value sasl held
 FUZZ_SAN = address,undefined -fno-sanitize-recover=all
 FZ = build/fuzz
 FUZZ_LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(FZ)/lib/%.o)
@@ -177,7 +177,8 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FZ)/libetrnd.a
 		-Isrc/lib -o $@ $< $(FZ)/libetrnd.a $(LIBS)
 
 $(FZ)/seeds: tests/fuzz/mkseeds.c $(BINDIR)/etrnd-rules
-	@rm -rf $@ && mkdir -p $@/session $@/netio $@/node $@/rules $@/value $@/sasl
+	@rm -rf $@ && mkdir -p $@/session $@/netio $@/node $@/rules $@/value $@/sasl $@/held
+	$(Q)printf '\001etrnd-envelope 1\nfrom a@b.example\nto c@client.example.net\n\nSubject: x\n\nbody\n' > $@/held/envelope
 	$(Q)printf 'AGJvYgBzZWNyZXQ=' > $@/sasl/plain64; printf '\0bob\0secret' > $@/sasl/plain
 	$(Q)printf '54b21152711fb604ca3e035e7015116bd06d4e1b26fccaa4b0b61801132340a3' > $@/sasl/cram
 	$(Q)cp tests/golden/*.in $@/session/
