@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/deliver.h"
 #include "lib/exits.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/netio.h"
 #include "lib/num.h"
@@ -128,6 +130,8 @@ int main(int argc, char **argv)
 	}
 	if (maildir_lock(&m) < 0)
 		return finish(node, &st, 1, "another delivery holds the maildir");
+	/* what a crashed etrnd-store or deliverer left in tmp/ */
+	remove_stale(m.sub[MD_TMP], (long long)time(NULL), HELD_TMP_MAX_AGE);
 	struct deliver_cfg cfg = {helo, o.node ? &n : NULL, netio_now_ms() + o.deadline_s * 1000};
 	int retry = deliver_maildir(&m, &d, &cfg, &st);
 	maildir_close(&m);

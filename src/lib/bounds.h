@@ -82,6 +82,8 @@
 /* A file in QUEUEDIR/tmp older than this is a crashed writer's: removed
  * (36 hours, as maildir readers do). */
 #define QUEUE_TMP_MAX_AGE (36L * 3600)
+/* The same for a held maildir's tmp/, cleaned by etrnd-deliver. */
+#define HELD_TMP_MAX_AGE QUEUE_TMP_MAX_AGE
 
 /* Held mail (etrnd-store(8), etrnd-deliver(8)). */
 #define MAIL_ADDR_MAX 254             /* RFC 5321 4.5.3.1.3: a path is 256 with <> */

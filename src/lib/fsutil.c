@@ -2,10 +2,12 @@
 /* fsutil.c: see fsutil.h. */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,4 +70,27 @@ int rename_noreplace(int fromdir, const char *from, int todir, const char *to)
 		return -1;
 	unlinkat(fromdir, from, 0);
 	return 0;
+}
+
+int remove_stale(int dirfd, long long now_s, long max_age_s)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	struct stat st;
+	int removed = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(st.st_mode) && (long long)st.st_mtime < now_s - max_age_s &&
+		    unlinkat(dirfd, e->d_name, 0) == 0)
+			removed++;
+	closedir(d);
+	return removed;
 }

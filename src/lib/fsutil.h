@@ -15,5 +15,9 @@ int write_all(int fd, const void *buf, size_t len);
  * renameat2(RENAME_NOREPLACE), or link+unlink where the file system or
  * kernel lacks it. */
 int rename_noreplace(int fromdir, const char *from, int todir, const char *to);
+/* Removes the files (not directories, not dot-files) of dirfd last changed
+ * before now_s - max_age_s: a crashed writer's temp files, as maildir
+ * readers do. Returns how many, or -1 if the directory cannot be read. */
+int remove_stale(int dirfd, long long now_s, long max_age_s);
 
 #endif

@@ -380,18 +380,8 @@ int runq_lock(struct runq *q, const char *name)
 
 int runq_clean_tmp(struct runq *q, long long now_s, long max_age_s)
 {
-	size_t n;
-	char **names = list(q->dir[Q_TMP], &n);
-	struct stat st;
-	int removed = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (fstatat(q->dir[Q_TMP], names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    !S_ISDIR(st.st_mode) && (long long)st.st_mtime < now_s - max_age_s &&
-		    unlinkat(q->dir[Q_TMP], names[i], 0) == 0)
-			removed++;
-	runq_free_names(names, n);
-	return removed;
+	int removed = remove_stale(q->dir[Q_TMP], now_s, max_age_s);
+	return removed < 0 ? 0 : removed;
 }
 
 void runq_drain(struct runq *q)

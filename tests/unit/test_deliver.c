@@ -1095,6 +1095,22 @@ Test(deliver, no_maildir_is_nothing_to_do_a_bare_one_is_delivered)
 	cr_expect_eq(stat(tu_path(mdpath, "failed"), &st), 0);
 }
 
+Test(deliver, stale_temp_files_of_a_crashed_writer_are_removed)
+{
+	char *log = NULL;
+	hold("s@example.org", "x\n", 2, RCPTS("a@other.example"));
+	tu_write(tu_path(mdpath, "tmp/crashed"), "half a message");
+	tu_write(tu_path(mdpath, "tmp/writing"), "a store in progress");
+	struct timespec old[2] = {{time(NULL) - HELD_TMP_MAX_AGE - 60, 0},
+				  {time(NULL) - HELD_TMP_MAX_AGE - 60, 0}};
+	cr_assert_eq(utimensat(AT_FDCWD, tu_path(mdpath, "tmp/crashed"), old, 0), 0);
+	sink_start("127.0.0.1:0", NULL);
+	cr_expect_eq(deliver("client.example.net", &log), 0, "%s", log);
+	free(log);
+	cr_expect_eq(access(tu_path(mdpath, "tmp/crashed"), F_OK), -1, "an old temp file stayed");
+	cr_expect_eq(access(tu_path(mdpath, "tmp/writing"), F_OK), 0, "a fresh one was removed");
+}
+
 Test(deliver, usage_is_100)
 {
 	const char *const cases[][6] = {
