@@ -99,11 +99,13 @@ TEST_ENV = ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/$(BINDIR) \
 
 # Every test: a short smoke run of each fuzz target, then Criterion unit
 # tests, golden transcripts, process and end-to-end tests of the real
-# programs. Ends with Criterion's synthesis line.
+# programs. Ends with Criterion's synthesis line. The TLS=no build in
+# build/notls is for the tests of what its TLS options say.
 check:
 	@sh scripts/deps.sh build e2e fuzz
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@$(MAKE) --no-print-directory all $(B)/tests/run
+	@$(MAKE) --no-print-directory TLS=no B=build/notls BINDIR=build/notls/bin all
 	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
 
 # The same suite against ASan+UBSan builds of everything (clang), any
