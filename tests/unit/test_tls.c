@@ -110,6 +110,7 @@ static void teardown(void)
 }
 
 TestSuite(tls, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(etrn_tls, .init = setup, .fini = teardown, .timeout = 60);
 
 static long long now_ms(void)
 {
@@ -940,5 +941,338 @@ Test(tls, a_build_without_tls_refuses_C_with_100)
 	cr_assert(strstr(out, "etrnd: -C, -K and -S need TLS, and this etrnd was built without it"),
 		  "%s", out);
 	cr_assert(!strstr(out, "220"), "%s", out);
+	free(out);
+}
+
+/* -- etrn(1) over TLS ---------------------------------------------------- */
+
+struct run {
+	int status;
+	char *out; /* stdout and stderr */
+	int etrnd_status;
+};
+
+/* bin/etrn args... against one bin/etrnd (etrnd_args) on 127.0.0.1:PORT;
+ * "PORT" in args becomes the port. env: extra "K=V" for etrn. */
+static struct run etrn(const char *const *etrnd_args, const char *const *args,
+		       const char *const *env)
+{
+	char port[16];
+	int l = tcp_listen(port, sizeof port);
+	const char *argv[32] = {"etrn"};
+	int n = 1;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = strcmp(args[i], "PORT") == 0 ? port : args[i];
+	argv[n] = NULL;
+	struct proc p = start_proc(argv, 1, env);
+	struct run r = {.etrnd_status = -2};
+	int a = tcp_accept(l, &p);
+	close(l);
+	pid_t e = a >= 0 ? spawn_etrnd(a, etrnd_args, NULL) : -1;
+	if (a >= 0)
+		close(a);
+	r.status = finish_proc(&p, &r.out);
+	if (e > 0)
+		r.etrnd_status = reap(e, 20);
+	return r;
+}
+
+static void write_password(const char *name, const char *content)
+{
+	tu_write(tu_path(dir, name), content);
+	cr_assert_eq(chmod(tu_path(dir, name), 0600), 0);
+}
+
+Test(etrn_tls, s_and_a_log_in_and_start_the_nodes_of_the_login)
+{
+	write_password("pw", "secret\n");
+	const char *pw = tu_path(dir, "pw");
+	struct run r =
+	    etrn(starttls_args,
+		 (const char *[]){"-p", "PORT", "-s", "-c", ca, "-a", "bob", "-A", pw, "127.0.0.1",
+				  "client.example.net", "open.example.net", NULL},
+		 NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "client.example.net 250 2.0.0 OK, queuing for node "
+				"client.example.net started\n"
+				"open.example.net 250 2.0.0 OK, queuing for node open.example.net "
+				"started\n");
+	cr_assert_eq(r.etrnd_status, 0);
+	free(r.out);
+	char *log = etrnd_log();
+	cr_assert(strstr(log, "user=bob node=client.example.net rule=client.example.net code=250"),
+		  "%s", log);
+	cr_assert(strstr(log, "tls=TLSv1.3") && strstr(log, "why=quit"), "%s", log);
+	free(log);
+	/* another login: 459, exit 1 as for any 4xx */
+	r = etrn(starttls_args,
+		 (const char *[]){"-p", "PORT", "-s", "-c", ca, "-a", "alice", "127.0.0.1",
+				  "client.example.net", NULL},
+		 (const char *[]){"ETRN_PASSWORD=secret", NULL});
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_str_eq(r.out, "client.example.net 459 4.7.1 Node client.example.net not "
+				"allowed: user not authorized\n");
+	free(r.out);
+}
+
+Test(etrn_tls, S_speaks_implicit_tls)
+{
+	struct run r = etrn(implicit_args,
+			    (const char *[]){"-p", "PORT", "-S", "-c", ca, "-a", "bob", "127.0.0.1",
+					     "client.example.net", NULL},
+			    (const char *[]){"ETRN_PASSWORD=secret", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert(strstr(r.out, "client.example.net 250 "), "%s", r.out);
+	free(r.out);
+	/* without -a: the node needs a login */
+	r = etrn(implicit_args,
+		 (const char *[]){"-p", "PORT", "-S", "-c", ca, "127.0.0.1", "client.example.net",
+				  "open.example.net", NULL},
+		 NULL);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert(strstr(r.out, "client.example.net 459 4.7.1 Node client.example.net not "
+				"allowed: authentication required\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "open.example.net 250 "), "%s", r.out);
+	free(r.out);
+}
+
+Test(etrn_tls, v_shows_the_dialogue_but_never_the_password)
+{
+	write_password("pw", "secret\r\nsecond line\n");
+	struct run r =
+	    etrn(starttls_args,
+		 (const char *[]){"-v", "-p", "PORT", "-s", "-c", ca, "-a", "bob", "-A",
+				  tu_path(dir, "pw"), "127.0.0.1", "client.example.net", NULL},
+		 NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert(strstr(r.out, ">>> STARTTLS\n<<< 220 2.0.0 Ready to start TLS\n--- TLS TLSv1.3 "),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, ">>> AUTH PLAIN (user and password hidden)\n"
+				"<<< 235 2.7.0 Authentication successful\n"),
+		  "%s", r.out);
+	cr_assert(!strstr(r.out, "secret") && !strstr(r.out, "AGJvYgBzZWNyZXQ"), "%s", r.out);
+	free(r.out);
+}
+
+Test(etrn_tls, a_refused_login_is_111_and_the_session_ends_with_quit)
+{
+	struct run r = etrn(starttls_args,
+			    (const char *[]){"-p", "PORT", "-s", "-c", ca, "-a", "bob", "127.0.0.1",
+					     "client.example.net", NULL},
+			    (const char *[]){"ETRN_PASSWORD=wrong", NULL});
+	cr_assert_eq(r.status, 111, "%s", r.out);
+	cr_assert_str_eq(r.out,
+			 "etrn: AUTH refused: 535 5.7.8 Authentication credentials invalid\n");
+	free(r.out);
+	char *log = etrnd_log();
+	cr_assert(strstr(log, "why=quit") && !strstr(log, "etrn client="), "%s", log);
+	free(log);
+}
+
+Test(etrn_tls, verification_is_always_on)
+{
+	/* no -c: the system's store does not know our CA */
+	struct run r =
+	    etrn(starttls_args,
+		 (const char *[]){"-p", "PORT", "-s", "127.0.0.1", "open.example.net", NULL}, NULL);
+	cr_assert_eq(r.status, 111, "%s", r.out);
+	cr_assert(strstr(r.out, "etrn: TLS with the server failed: TLS handshake: certificate "
+				"verification failed"),
+		  "%s", r.out);
+	free(r.out);
+	char *log = etrnd_log();
+	cr_assert(!strstr(log, "etrn client="), "%s", log);
+	free(log);
+	/* the right CA, the wrong name */
+	r = etrn(
+	    implicit_args,
+	    (const char *[]){"-p", "PORT", "-S", "-c", ca, "localhost", "open.example.net", NULL},
+	    NULL);
+	if (r.etrnd_status == -2) /* localhost is ::1 only here */
+		cr_skip_test("skipped: localhost does not reach 127.0.0.1");
+	cr_assert_eq(r.status, 111, "%s", r.out);
+	cr_assert(strstr(r.out, "name `localhost' not present in server certificate"), "%s", r.out);
+	free(r.out);
+	/* a CA file that cannot be read is a usage error */
+	r = etrn(implicit_args,
+		 (const char *[]){"-p", "PORT", "-S", "-c", tu_path(dir, "nothere.crt"),
+				  "127.0.0.1", "open.example.net", NULL},
+		 NULL);
+	cr_assert_eq(r.status, 100, "%s", r.out);
+	free(r.out);
+}
+
+Test(etrn_tls, s_fails_when_starttls_is_not_offered)
+{
+	struct run r = etrn(
+	    NULL,
+	    (const char *[]){"-p", "PORT", "-s", "-c", ca, "127.0.0.1", "open.example.net", NULL},
+	    NULL);
+	cr_assert_eq(r.status, 111, "%s", r.out);
+	cr_assert_str_eq(r.out, "etrn: the server does not offer STARTTLS\n");
+	free(r.out);
+	char *log = etrnd_log();
+	cr_assert(!strstr(log, "etrn client=") && strstr(log, "why=quit"), "%s", log);
+	free(log);
+}
+
+Test(etrn_tls, usage_errors_are_100_and_nothing_is_sent)
+{
+	write_password("empty", "\n");
+	write_password("long", "");
+	char longpw[SASL_FIELD_MAX + 3];
+	memset(longpw, 'p', SASL_FIELD_MAX + 1);
+	strcpy(longpw + SASL_FIELD_MAX + 1, "\n");
+	write_password("long", longpw);
+	const char *const *bad[] = {
+	    (const char *[]){"-a", "bob", "-A", "/dev/null", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-c", "/dev/null", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-s", "-S", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-s", "-a", "bob", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-s", "-A", "/dev/null", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-s", "-a", "bob", "-A", "/nonexistent", "127.0.0.1", "x.example",
+			     NULL},
+	    (const char *[]){"-s", "-a", "bob", "-A", "EMPTY", "127.0.0.1", "x.example", NULL},
+	    (const char *[]){"-s", "-a", "bob", "-A", "LONG", "127.0.0.1", "x.example", NULL},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[32] = {"etrn"};
+		int n = 1;
+		for (int j = 0; bad[i][j]; j++)
+			argv[n++] = strcmp(bad[i][j], "EMPTY") == 0  ? tu_path(dir, "empty")
+				    : strcmp(bad[i][j], "LONG") == 0 ? tu_path(dir, "long")
+								     : bad[i][j];
+		argv[n] = NULL;
+		struct tu_run r = tu_exec(dir, argv, "", 0, NULL);
+		cr_expect_eq(r.status, 100, "case %zu: %s", i, r.err);
+		cr_expect(strncmp(r.err, "etrn: ", 6) == 0 || strncmp(r.err, "usage:", 6) == 0,
+			  "case %zu: %s", i, r.err);
+		tu_run_free(&r);
+	}
+}
+
+Test(etrn_tls, a_build_without_tls_refuses_s_with_100)
+{
+	const char *etrn_path = notls_bin("etrn");
+	int st = sh("'%s' -s 127.0.0.1 x.example", etrn_path);
+	cr_assert_eq(st, 100);
+	char *out = tu_read(tu_path(dir, "sh.log"), NULL);
+	cr_assert(strstr(out, "etrn: -s and -S need TLS, and this etrn was built without it"), "%s",
+		  out);
+	free(out);
+}
+
+/* -- etrn(1) against a scripted server ----------------------------------- */
+
+struct script {
+	int l, conn;
+	struct proc p;
+	struct netio io;
+	struct outbuf out;
+	struct tlsio t;
+};
+
+static void script_start(struct script *s, const char *const *args)
+{
+	char port[16];
+	memset(s, 0, sizeof *s);
+	s->l = tcp_listen(port, sizeof port);
+	const char *argv[32] = {"etrn", "-p", port};
+	tu_append(argv, 3, args);
+	s->p = start_proc(argv, 1, (const char *[]){"ETRN_PASSWORD=secret", NULL});
+	s->conn = tcp_accept(s->l, &s->p);
+	cr_assert_geq(s->conn, 0, "etrn did not connect");
+	netio_init(&s->io, s->conn, s->conn, 20, 60);
+	out_init(&s->out, netio_write, &s->io);
+}
+
+static void script_say(struct script *s, const char *text)
+{
+	out_put(&s->out, text, strlen(text));
+	cr_assert_eq(out_flush(&s->out), 0);
+}
+
+/* The next line from etrn; "" at its end. */
+static const char *script_hear(struct script *s)
+{
+	static char line[SMTP_LINE_MAX];
+	const char *l;
+	size_t len;
+	if (netio_getline(&s->io, &s->out, &l, &len) != NETIO_LINE)
+		return "";
+	snprintf(line, sizeof line, "%.*s", (int)len, l);
+	return line;
+}
+
+static void script_tls(struct script *s)
+{
+	cr_assert_eq(tlsio_server(&s->t, crt, key), 0, "%s", s->t.err);
+	cr_assert_eq(netio_starttls(&s->io, &s->t, NULL), 0, "%s", s->t.err);
+}
+
+static int script_end(struct script *s, char **output)
+{
+	int st = finish_proc(&s->p, output);
+	if (s->io.tls)
+		tlsio_free(&s->t);
+	close(s->conn), close(s->l);
+	return st;
+}
+
+/* The client side of CVE-2011-0411: what a man in the middle appends to
+ * the 220 of STARTTLS in plaintext must not be taken for a reply inside
+ * TLS. Here the appended lines would pass for the EHLO reply. */
+Test(etrn_tls, replies_pipelined_behind_the_starttls_220_are_discarded)
+{
+	struct script s;
+	script_start(&s, (const char *[]){"-s", "-c", ca, "-H", "client.test", "127.0.0.1",
+					  "open.example.net", NULL});
+	script_say(&s, "220 mx.example ESMTP\r\n");
+	cr_assert_str_eq(script_hear(&s), "EHLO client.test");
+	script_say(&s, "250-mx.example\r\n250-STARTTLS\r\n250 ETRN\r\n");
+	cr_assert_str_eq(script_hear(&s), "STARTTLS");
+	script_say(&s, "220 2.0.0 Ready to start TLS\r\n250-injected\r\n250 ETRN\r\n");
+	script_tls(&s);
+	cr_assert_str_eq(script_hear(&s), "EHLO client.test", "etrn took the injected reply");
+	script_say(&s, "250-mx.example\r\n250 ETRN\r\n");
+	cr_assert_str_eq(script_hear(&s), "ETRN open.example.net");
+	script_say(&s, "250 2.0.0 OK\r\n");
+	cr_assert_str_eq(script_hear(&s), "QUIT");
+	script_say(&s, "221 2.0.0 bye\r\n");
+	char *out;
+	cr_assert_eq(script_end(&s, &out), 0, "%s", out);
+	cr_assert_str_eq(out, "open.example.net 250 2.0.0 OK\n");
+	free(out);
+}
+
+Test(etrn_tls, a_server_without_auth_plain_or_refusing_starttls_is_111)
+{
+	struct script s;
+	script_start(&s, (const char *[]){"-S", "-c", ca, "-a", "bob", "-H", "client.test",
+					  "127.0.0.1", "open.example.net", NULL});
+	script_tls(&s);
+	script_say(&s, "220 mx.example ESMTP\r\n");
+	cr_assert_str_eq(script_hear(&s), "EHLO client.test");
+	script_say(&s, "250-mx.example\r\n250-AUTH LOGIN CRAM-MD5\r\n250 ETRN\r\n");
+	cr_assert_str_eq(script_hear(&s), "QUIT");
+	script_say(&s, "221 2.0.0 bye\r\n");
+	char *out;
+	cr_assert_eq(script_end(&s, &out), 111, "%s", out);
+	cr_assert_str_eq(out, "etrn: the server does not offer AUTH PLAIN\n");
+	free(out);
+
+	script_start(&s, (const char *[]){"-s", "-c", ca, "-H", "client.test", "127.0.0.1",
+					  "open.example.net", NULL});
+	script_say(&s, "220 mx.example ESMTP\r\n");
+	cr_assert_str_eq(script_hear(&s), "EHLO client.test");
+	script_say(&s, "250-mx.example\r\n250-STARTTLS\r\n250 ETRN\r\n");
+	cr_assert_str_eq(script_hear(&s), "STARTTLS");
+	script_say(&s, "454 4.7.0 TLS not available due to temporary reason\r\n");
+	cr_assert_str_eq(script_hear(&s), "QUIT");
+	script_say(&s, "221 2.0.0 bye\r\n");
+	cr_assert_eq(script_end(&s, &out), 111, "%s", out);
+	cr_assert_str_eq(out, "etrn: STARTTLS refused: 454 4.7.0 TLS not available due to "
+			      "temporary reason\n");
 	free(out);
 }
