@@ -235,6 +235,17 @@ $(B)/bench/latency: bench/latency.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
 
+# The TLS benchmark (bench/tls.sh): a floor that links libtls alone, and
+# a driver that speaks with etrn's client code (smtpc over tlsio).
+TLS_BENCH_TOOLS = $(B)/bench/tlsfloor $(B)/bench/tlsdrive
+$(B)/bench/tlsfloor: bench/tlsfloor.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TLS_LIBS)
+
+$(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+
 $(B)/bench/tcpload: bench/tcpload.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -pthread -o $@ $<
