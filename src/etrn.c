@@ -247,11 +247,11 @@ static int refused(const char *what, const struct reply *r)
  * there (454, 535, 421) are about this attempt, not the nodes. */
 static int secure_failed(const char *what, const struct reply *r, const char *detail)
 {
-	char text[SMTPC_REPLY_MAX];
-	if (r)
+	if (r) {
+		char text[SMTPC_REPLY_MAX];
 		fprintf(stderr, "etrn: %s: %d %s\n", what, r->code,
 			smtpc_first_line(r, text, sizeof text));
-	else
+	} else
 		fprintf(stderr, "etrn: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 	return EXIT_CONN;
 }

@@ -535,7 +535,7 @@ Test(tls, a_missing_unreadable_or_mismatched_key_exits_111_before_the_greeting)
 {
 	refuses_to_start(crt, tu_path(dir, "nothere.key"), NULL, "unable to read the key");
 	refuses_to_start(tu_path(dir, "nothere.crt"), key, NULL, "unable to read the certificate");
-	refuses_to_start(crt, other_key, NULL, "server.crt");
+	refuses_to_start(crt, other_key, NULL, "other.key with ");
 	refuses_to_start(crt, dir, NULL, "unable to read the key");
 	if (geteuid() == 0 && getpwnam("nobody")) { /* root reads anything: be nobody */
 		cr_assert_eq(chmod(dir, 0755), 0);
