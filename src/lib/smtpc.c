@@ -128,7 +128,7 @@ static int command(struct smtpc *c, const char *line, const char *shown, size_t 
 	char buf[OUTBUF_SIZE];
 	int n = snprintf(buf, sizeof buf, "%s\r\n", line);
 
-	if (n < 0 || (size_t)n > max) {
+	if (n < 0 || (size_t)n >= sizeof buf || (size_t)n > max) {
 		explicit_bzero(buf, sizeof buf);
 		return fail(c, "command too long");
 	}
