@@ -1280,3 +1280,48 @@ Test(etrn_tls, a_server_without_auth_plain_or_refusing_starttls_is_111)
 			      "temporary reason\n");
 	free(out);
 }
+
+/* -- smtpc's line limits ---------------------------------------------- */
+
+/* Octets waiting on fd now (read and counted). */
+static size_t pending(int fd)
+{
+	char buf[1024];
+	size_t n = 0;
+	ssize_t r;
+	while (readable(fd, 0) && (r = read(fd, buf, sizeof buf)) > 0)
+		n += (size_t)r;
+	return n;
+}
+
+/* A command is at most 512 octets with CR LF; an AUTH line (a secret) up
+ * to the reply buffer, 4096; anything longer is refused whole, never
+ * sent cut. */
+Test(etrn_tls, smtpc_sends_whole_lines_or_nothing)
+{
+	static char line[OUTBUF_SIZE + 8];
+	int sv[2];
+	struct smtpc c;
+	struct reply r;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	smtpc_init(&c, sv[0], 5, 10);
+	memset(line, 'x', sizeof line - 1);
+	line[OUTBUF_SIZE - 2] = '\0'; /* 4094 + CR LF = 4096: too long for snprintf's buffer */
+	cr_assert_eq(smtpc_cmd_secret(&c, line, "AUTH", &r), -1);
+	cr_assert_str_eq(c.error, "command too long");
+	line[SMTP_LINE_MAX - 1] = '\0'; /* 511 + CR LF: over a command's 512 */
+	cr_assert_eq(smtpc_cmd(&c, line, &r), -1);
+	cr_assert_str_eq(c.error, "command too long");
+	cr_assert(!readable(sv[1], 0), "something was sent");
+	/* 4093 + CR LF goes out whole, 510 + CR LF as a command too */
+	memset(line, 'x', sizeof line - 1);
+	line[OUTBUF_SIZE - 3] = '\0';
+	cr_assert_eq(write(sv[1], "250 ok\r\n", 8), 8);
+	cr_assert_eq(smtpc_cmd_secret(&c, line, "AUTH", &r), 250, "%s", c.error);
+	cr_assert_eq(pending(sv[1]), OUTBUF_SIZE - 1);
+	line[SMTP_LINE_MAX - 2] = '\0';
+	cr_assert_eq(write(sv[1], "250 ok\r\n", 8), 8);
+	cr_assert_eq(smtpc_cmd(&c, line, &r), 250, "%s", c.error);
+	cr_assert_eq(pending(sv[1]), SMTP_LINE_MAX);
+	close(sv[0]), close(sv[1]);
+}
