@@ -99,11 +99,13 @@ TEST_ENV = ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/$(BINDIR) \
 
 # Every test: a short smoke run of each fuzz target, then Criterion unit
 # tests, golden transcripts, process and end-to-end tests of the real
-# programs. Ends with Criterion's synthesis line.
+# programs. Ends with Criterion's synthesis line. The TLS=no build in
+# build/notls is for the tests of what its TLS options say.
 check:
 	@sh scripts/deps.sh build e2e fuzz
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@$(MAKE) --no-print-directory all $(B)/tests/run
+	@$(MAKE) --no-print-directory TLS=no B=build/notls BINDIR=build/notls/bin all
 	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
 
 # The same suite against ASan+UBSan builds of everything (clang), any
@@ -232,6 +234,17 @@ bench:
 	@bash bench/run.sh
 
 $(B)/bench/latency: bench/latency.c $(B)/libetrnd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+
+# The TLS benchmark (bench/tls.sh): a floor that links libtls alone, and
+# a driver that speaks with etrn's client code (smtpc over tlsio).
+TLS_BENCH_TOOLS = $(B)/bench/tlsfloor $(B)/bench/tlsdrive
+$(B)/bench/tlsfloor: bench/tlsfloor.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TLS_LIBS)
+
+$(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
 

@@ -177,13 +177,18 @@ static ssize_t get(struct netio *n, char *where, size_t room, int *timeout)
 	return r;
 }
 
+/* With TLS the fd is not the whole truth: a record longer than the room
+ * left in the buffer stays partly inside libtls, and poll() would wait for
+ * octets that have already arrived. So under TLS fill() reads first and
+ * waits only when libtls asks (get() does), checking the deadline itself. */
 static int fill(struct netio *n)
 {
 	char *where;
 	size_t room = netio_room(&n->lines, &where);
 
 	for (;;) {
-		int rc = wait_fd(n, n->infd, POLLIN);
+		int rc = n->tls ? (netio_now_ms() < n->deadline_ms ? 1 : NETIO_DEADLINE)
+				: wait_fd(n, n->infd, POLLIN);
 		if (rc < 0)
 			return rc;
 		int timeout = 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* smtpc.c: the client side of SMTP: send a command, read a whole
  * (multi-line) reply, bounded like the server side: line length, lines per
- * reply, time per reply and for the whole dialogue. */
+ * reply, time per reply and for the whole dialogue; TLS underneath when
+ * asked. */
 #include "smtpc.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "text.h"
+#include "tlsio.h"
 
 void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s)
 {
@@ -70,7 +72,10 @@ static int io_failure(struct smtpc *c, int ev)
 	case NETIO_EOF: return fail(c, "the server closed the connection");
 	case NETIO_OVERLONG: return fail(c, "a reply line longer than 512 octets");
 	case NETIO_ERROR:
-		snprintf(c->errbuf, sizeof c->errbuf, "read error: %s", strerror(errno));
+		if (c->io.tls) /* the reason is libtls's, errno only says EPROTO */
+			snprintf(c->errbuf, sizeof c->errbuf, "%s", c->io.tls->err);
+		else
+			snprintf(c->errbuf, sizeof c->errbuf, "read error: %s", strerror(errno));
 		return fail(c, c->errbuf);
 	default: break;
 	}
@@ -116,24 +121,87 @@ int smtpc_reply(struct smtpc *c, struct reply *r)
 	return read_reply(c, r);
 }
 
-int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r)
+/* Sends line (at most max octets with CR LF) and reads the reply. */
+static int command(struct smtpc *c, const char *line, const char *shown, size_t max,
+		   struct reply *r)
 {
-	char buf[SMTP_LINE_MAX];
+	char buf[OUTBUF_SIZE];
 	int n = snprintf(buf, sizeof buf, "%s\r\n", line);
 
-	if (n < 0 || (size_t)n >= sizeof buf)
+	if (n < 0 || (size_t)n >= sizeof buf || (size_t)n > max) {
+		explicit_bzero(buf, sizeof buf);
 		return fail(c, "command too long");
+	}
 	start_exchange(c);
 	if (c->trace)
-		c->trace(">>>", line, (size_t)n - 2);
+		c->trace(">>>", shown, strlen(shown));
 	out_put(&c->out, buf, (size_t)n);
-	if (out_flush(&c->out) < 0) {
+	int rc = out_flush(&c->out);
+	if (shown != line) { /* the buffered copy too, flushed or not */
+		explicit_bzero(c->out.buf, sizeof c->out.buf);
+		c->out.len = 0;
+	}
+	explicit_bzero(buf, sizeof buf);
+	if (rc < 0) {
 		if (c->io.timed_out)
 			return io_failure(c, c->io.timed_out);
-		snprintf(c->errbuf, sizeof c->errbuf, "write error: %s", strerror(errno));
+		if (c->io.tls)
+			snprintf(c->errbuf, sizeof c->errbuf, "%s", c->io.tls->err);
+		else
+			snprintf(c->errbuf, sizeof c->errbuf, "write error: %s", strerror(errno));
 		return fail(c, c->errbuf);
 	}
 	return read_reply(c, r);
+}
+
+int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r)
+{
+	return command(c, line, line, SMTP_LINE_MAX, r);
+}
+
+/* An AUTH line may be longer than a command (RFC 4954 section 4): 12288
+ * octets; here as long as one write of the reply buffer, which a PLAIN
+ * response of 255-octet names and passwords (695 octets) fits easily. */
+int smtpc_cmd_secret(struct smtpc *c, const char *line, const char *shown, struct reply *r)
+{
+	return command(c, line, shown, OUTBUF_SIZE, r);
+}
+
+int smtpc_tls(struct smtpc *c, struct tlsio *t, const char *servername)
+{
+	start_exchange(c);
+	if (netio_starttls(&c->io, t, servername) == 0)
+		return 0;
+	snprintf(c->errbuf, sizeof c->errbuf, "%s", t->err);
+	return fail(c, c->errbuf);
+}
+
+const char *smtpc_keyword(const struct reply *r, const char *kw)
+{
+	size_t kl = strlen(kw);
+	for (const char *l = strchr(r->text, '\n'); l; l = strchr(l + 1, '\n'))
+		if (strncasecmp(l + 1, kw, kl) == 0) {
+			if (l[1 + kl] == '\0' || l[1 + kl] == '\n')
+				return "";
+			if (l[1 + kl] == ' ')
+				return l + 2 + kl;
+		}
+	return NULL;
+}
+
+int smtpc_auth_offered(const struct reply *r, const char *mech)
+{
+	const char *p = smtpc_keyword(r, "AUTH");
+	size_t ml = strlen(mech);
+
+	while (p && *p && *p != '\n') {
+		size_t w = strcspn(p, " \n");
+		if (w == ml && strncasecmp(p, mech, ml) == 0)
+			return 1;
+		p += w;
+		p += strspn(p, " ");
+	}
+	return 0;
 }
 
 const char *smtpc_first_line(const struct reply *r, char *buf, size_t size)

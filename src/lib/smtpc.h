@@ -2,7 +2,8 @@
 /* smtpc.h: the client side of a short SMTP dialogue (for etrn(1)): send a
  * command, read a whole (possibly multi-line) reply, with the same bounded
  * lines as the server (netio), a time limit for each reply and a deadline
- * for the whole dialogue. */
+ * for the whole dialogue; TLS (STARTTLS or implicit) through netio and
+ * tlsio, with the server's certificate verified against its name. */
 #ifndef ETRND_SMTPC_H
 #define ETRND_SMTPC_H
 
@@ -14,13 +15,15 @@
 #define SMTPC_REPLY_MAX 4096 /* all lines of one reply, joined by '\n' */
 #define SMTPC_LINES_MAX 64   /* lines in one reply */
 
+struct tlsio;
+
 struct smtpc {
 	struct netio io;
 	struct outbuf out;
 	long reply_ms;         /* each reply must be complete within this */
 	long long deadline_ms; /* the whole dialogue, absolute (CLOCK_MONOTONIC) */
 	const char *error;     /* why the last call failed, for a message */
-	char errbuf[96];
+	char errbuf[256];
 	void (*trace)(const char *dir, const char *line, size_t len); /* -v */
 };
 
@@ -39,6 +42,22 @@ void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s);
 int smtpc_reply(struct smtpc *c, struct reply *r);
 /* Sends "line\r\n" and reads the reply. */
 int smtpc_cmd(struct smtpc *c, const char *line, struct reply *r);
+/* The same for a line that carries a secret (AUTH): the trace shows
+ * "shown" instead, and the copies smtpc made of the line are wiped. The
+ * line may be longer than a command (RFC 4954): up to OUTBUF_SIZE octets
+ * with its CR LF. */
+int smtpc_cmd_secret(struct smtpc *c, const char *line, const char *shown, struct reply *r);
+/* TLS from here on (after a 220 to STARTTLS, or first thing for implicit
+ * TLS): t is a client context (tlsio_client()), the handshake must end
+ * within the reply time limit, and the certificate must be valid for
+ * servername. Whatever the server sent before the handshake is discarded.
+ * 0, or -1 with the reason in c->error. */
+int smtpc_tls(struct smtpc *c, struct tlsio *t, const char *servername);
+/* An EHLO keyword in an EHLO reply (any line but the first), case
+ * insensitively: its parameters ("" when none), or NULL. */
+const char *smtpc_keyword(const struct reply *r, const char *kw);
+/* Whether an EHLO reply offers the SASL mechanism mech in its AUTH line. */
+int smtpc_auth_offered(const struct reply *r, const char *mech);
 /* Parses one reply line: code (or -1) and whether it is the last line. */
 int smtpc_parse_line(const char *line, size_t len, int *last);
 /* The first line of r's text, octets outside printable ASCII as '?': what

@@ -22,6 +22,16 @@ static int fail(struct tlsio *t, const char *what, const char *why)
 	return -1;
 }
 
+/* A key pair that does not go together is a fault of either file (libtls
+ * says "failed to load private key" for a key of another certificate):
+ * the reason names both. */
+static int fail_pair(struct tlsio *t, const char *certfile, const char *keyfile, const char *why)
+{
+	snprintf(t->err, sizeof t->err, "%s with %s: %s", keyfile, certfile,
+		 why ? why : "unknown error");
+	return -1;
+}
+
 static int setup(struct tlsio *t, int client)
 {
 	memset(t, 0, sizeof *t);
@@ -48,7 +58,7 @@ static int load_keypair(struct tlsio *t, const char *certfile, const char *keyfi
 	int rc = tls_config_set_keypair_mem(t->cfg, cert, clen, key, klen);
 	tls_unload_file(key, klen);
 	free(cert);
-	return rc < 0 ? fail(t, certfile, tls_config_error(t->cfg)) : 0;
+	return rc < 0 ? fail_pair(t, certfile, keyfile, tls_config_error(t->cfg)) : 0;
 }
 
 int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
@@ -56,7 +66,7 @@ int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
 	if (setup(t, 0) < 0 || load_keypair(t, certfile, keyfile) < 0)
 		return -1;
 	if (tls_configure(t->ctx, t->cfg) < 0)
-		return fail(t, certfile, tls_error(t->ctx));
+		return fail_pair(t, certfile, keyfile, tls_error(t->ctx));
 	return 0;
 }
 

@@ -7,6 +7,12 @@
 # checked with systemd-analyze verify. In each: a full ETRN session, the
 # client address reaching the ACL (250 for an allowed, 459 for another
 # network), and under inetd/xinetd only SMTP on the wire, logs in syslog.
+# The TLS samples (tcpserver's run-tls, xinetd's etrnd-tls, systemd's
+# etrnd-tls.socket and etrnd-tls@.service, the last run by
+# systemd-socket-activate) each get a TLS session with AUTH through
+# openssl s_client: the certificate verifies, 459 before AUTH, 250 after;
+# etrnd starts as root, reads the key (0600 root), and writes its trigger
+# as nobody.
 #
 # The syslog check reads what etrnd really sent: the script runs in a
 # private mount namespace whose /dev is a copy (on tmpfs) where socat owns
@@ -14,6 +20,7 @@
 # touched. Needs root; without it the script says so and exits 77 (skip).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pki.sh"
 
 [ "$(id -u)" -eq 0 ] ||
 	skip "the launcher tests need root (inetd, setuid programs, a private mount namespace)"
@@ -26,7 +33,7 @@ fi
 EXT=${ETRND_EXT:-$ROOT/build/ext/root}
 [ -x "$EXT/usr/sbin/inetd" ] && [ -x "$EXT/usr/sbin/xinetd" ] ||
 	fail "inetd/xinetd not unpacked in $EXT (sh scripts/deps.sh e2e does it)"
-for p in tcpserver tcprules svscan svc multilog setuidgid runsv sv svlogd chpst socat; do
+for p in tcpserver tcprules svscan svc multilog setuidgid runsv sv svlogd chpst socat openssl; do
 	command -v "$p" >/dev/null || fail "$p is missing (make check installs it as root)"
 done
 id -u nobody >/dev/null 2>&1 || skip "no user nobody to run etrnd as"
@@ -34,7 +41,8 @@ id -u nobody >/dev/null 2>&1 || skip "no user nobody to run etrnd as"
 T=$(mktemp -d /tmp/etrnd-e2e-launch.XXXXXX)
 chmod 755 "$T"
 cleanup() {
-	[ -d "$T/svscan" ] && svc -dx "$T"/svscan/etrnd "$T"/svscan/etrnd/log 2>/dev/null || true
+	[ -d "$T/svscan" ] && svc -dx "$T"/svscan/etrnd "$T"/svscan/etrnd/log "$T"/svscan/etrnd-tls \
+		"$T"/svscan/etrnd-tls/log 2>/dev/null || true
 	[ -d "$T/runit" ] && sv -w 5 force-stop "$T/runit" "$T/runit/log" >/dev/null 2>&1 || true
 	stop_all
 	# the namespace's mounts end with it; unmount first so that $T can go
@@ -46,11 +54,19 @@ trap cleanup EXIT
 
 mkdir -p "$T/queue/tmp" "$T/queue/new" "$T/queue/cur"
 chown nobody "$T/queue/tmp" "$T/queue/new"
-cat > "$T/etrn.rules" <<'RULES'
+mkdir "$T/tls"
+chmod 755 "$T/tls"
+make_pki "$T/tls" mx.test
+chown root:root "$T/tls/server.key" # 0600: only etrnd's start as root reads it
+hash=$(printf 'secret\n' | "$BIN/etrnd-rules" -p)
+cat > "$T/etrn.rules" <<RULES
 local.example.net  allow=127.0.0.1,::1
 far.example.net    allow=192.0.2.0/24
+user:office        $hash
+tls.example.net    users=office
 RULES
 "$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+AUTH64=$(printf '\0office\0secret' | base64)
 
 # Syslog: this namespace's /dev is a copy in which /dev/log is our socat.
 mkdir "$T/dev"
@@ -68,7 +84,8 @@ wait_until 5 grep -q "etrnd-e2e syslog probe" "$T/syslog" ||
 localize() {
 	sed -e "s|/usr/local/sbin/etrnd|$BIN/etrnd|g" -e "s|/etc/etrnd/etrn.cdb|$T/etrn.cdb|g" \
 		-e "s|/etc/etrnd/tcp.cdb|$T/tcp.cdb|g" -e "s|/var/spool/etrnd|$T/queue|g" \
-		-e "s|2525|$PORT|g" -e "s|-u etrnd|-u nobody|g" -e "s|= etrnd$|= nobody|" \
+		-e "s|/etc/etrnd/cert.pem|$T/tls/server.crt|g" -e "s|/etc/etrnd/key.pem|$T/tls/server.key|g" \
+		-e "s|2525|$PORT|g" -e "s|2465|$PORT|g" -e "s|-u etrnd|-u nobody|g" -e "s|= etrnd$|= nobody|" \
 		-e "s|id -u etrnd|id -u nobody|; s|id -g etrnd|id -g nobody|" "$1"
 }
 
@@ -85,6 +102,25 @@ check() {
 		fail "$name: something other than SMTP reached the client: $out"
 	fi
 	say "$name: 250 for $host, 459 for 192.0.2.0/24, only SMTP on the wire"
+}
+
+# check_tls NAME PORT starttls|implicit: a session with TLS and AUTH.
+check_tls() {
+	local name=$1 port=$2 out args=(-name client.test)
+	[ "$3" = starttls ] && args+=(-starttls smtp)
+	rm -f "$T/queue/new/tls.example.net"
+	out=$(printf 'EHLO client.test\nETRN tls.example.net\nAUTH PLAIN %s\nETRN tls.example.net\nQUIT\n' \
+		"$AUTH64" | timeout 30 openssl s_client -connect "127.0.0.1:$port" "${args[@]}" \
+		-CAfile "$T/tls/ca.crt" -verify_return_error -crlf -ign_eof 2>&1) ||
+		fail "$name: openssl s_client failed: $out"
+	echo "$out" | grep -q '^459 4.7.1 Node tls.example.net not allowed: authentication required' ||
+		fail "$name: no 459 before AUTH: $out"
+	echo "$out" | grep -q '^235 2.7.0 Authentication successful' || fail "$name: AUTH: $out"
+	echo "$out" | grep -q '^250 2.0.0 OK, queuing for node tls.example.net started' ||
+		fail "$name: no 250 after AUTH: $out"
+	[ "$(stat -c %U "$T/queue/new/tls.example.net")" = nobody ] ||
+		fail "$name: the trigger was not written by nobody"
+	say "$name: $3 TLS verified, 459 before AUTH, 250 after, trigger written as nobody"
 }
 
 syslog_has() {
@@ -104,12 +140,20 @@ say "inetd: log lines in syslog"
 # -- xinetd -----------------------------------------------------------------
 PORT=$(free_port)
 { echo "defaults"; echo "{"; echo "}"; localize "$ROOT/etc/xinetd/etrnd"; } > "$T/xinetd.conf"
+XPORT=$PORT
+PORT=$(free_port)
+localize "$ROOT/etc/xinetd/etrnd-tls" >> "$T/xinetd.conf"
+XTLS=$PORT
+PORT=$XPORT
 spawn "$EXT/usr/sbin/xinetd" -dontfork -pidfile "$T/xinetd.pid" -f "$T/xinetd.conf"
-wait_port "$PORT" || fail "xinetd did not listen"
+wait_port "$PORT" && wait_port "$XTLS" || fail "xinetd did not listen"
 check xinetd "$PORT"
 syslog_has "etrnd\[[0-9]*\]: end client=127.0.0.1 helo=client.test" ||
 	fail "xinetd: etrnd's log did not reach syslog"
 say "xinetd: log lines in syslog"
+check_tls xinetd-tls "$XTLS" implicit
+syslog_has "etrnd\[[0-9]*\]: end client=127.0.0.1 helo=client.test tls=TLSv1.3 cipher=TLS_.* user=office" ||
+	fail "xinetd-tls: no end line with tls= in syslog"
 
 # -- daemontools: tcpserver + tcprules + multilog -------------------------
 PORT=$(free_port)
@@ -119,13 +163,25 @@ localize "$ROOT/etc/tcpserver/run" > "$T/svscan/etrnd/run"
 cp "$ROOT/etc/tcpserver/log/run" "$T/svscan/etrnd/log/run"
 chmod +x "$T/svscan/etrnd/run" "$T/svscan/etrnd/log/run"
 chown nobody "$T/svscan/etrnd/log"
+DPORT=$PORT
+PORT=$(free_port)
+mkdir -p "$T/svscan/etrnd-tls/log"
+localize "$ROOT/etc/tcpserver/run-tls" > "$T/svscan/etrnd-tls/run"
+cp "$ROOT/etc/tcpserver/log/run" "$T/svscan/etrnd-tls/log/run"
+chmod +x "$T/svscan/etrnd-tls/run" "$T/svscan/etrnd-tls/log/run"
+chown nobody "$T/svscan/etrnd-tls/log"
+DTLS=$PORT
+PORT=$DPORT
 spawn svscan "$T/svscan"
-wait_port "$PORT" || fail "tcpserver (daemontools) did not listen"
+wait_port "$PORT" && wait_port "$DTLS" || fail "tcpserver (daemontools) did not listen"
 check daemontools "$PORT"
 wait_until 10 grep -q "etrnd\[[0-9]*\]: etrn client=127.0.0.1 node=local.example.net" \
 	"$T/svscan/etrnd/log/main/current" || fail "daemontools: no etrnd line in multilog"
 grep -q "tcpserver: ok" "$T/svscan/etrnd/log/main/current" || fail "no tcpserver line in multilog"
 say "daemontools: tcpserver and etrnd lines in multilog's main/current"
+check_tls daemontools-tls "$DTLS" starttls
+wait_until 10 grep -q "etrnd\[[0-9]*\]: end client=127.0.0.1 helo=client.test tls=TLSv1.3 cipher=TLS_" \
+	"$T/svscan/etrnd-tls/log/main/current" || fail "daemontools-tls: no end line with tls= in multilog"
 
 # tcprules: the sample denies 198.51.100.x; here only loopback can connect,
 # so a second database that denies 127.0.0.1 shows the rules are applied.
@@ -166,15 +222,30 @@ say "runit: etrnd lines in svlogd's main/current"
 # -- systemd units ---------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$T/units"
-	for u in etrnd.socket etrnd@.service etrnd-runner.service; do
+	units="etrnd.socket etrnd@.service etrnd-runner.service etrnd-tls.socket etrnd-tls@.service"
+	for u in $units; do
 		sed -e "s|/usr/local/sbin/|$BIN/|g" "$ROOT/etc/systemd/$u" > "$T/units/$u"
 	done
-	out=$(cd "$T/units" && systemd-analyze verify --man=no \
-		./etrnd.socket ./etrnd@.service ./etrnd-runner.service 2>&1) ||
+	out=$(cd "$T/units" && systemd-analyze verify --man=no $(printf './%s ' $units) 2>&1) ||
 		fail "systemd-analyze verify: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify: $out"
-	say "systemd: etrnd.socket, etrnd@.service, etrnd-runner.service verify clean"
+	say "systemd: $units verify clean"
 else
 	say "systemd: systemd-analyze not installed, units not verified"
+fi
+# The TLS unit's command as systemd runs it: one process per connection
+# (Accept=yes) with the socket as stdin and stdout, started as root.
+if command -v systemd-socket-activate >/dev/null; then
+	PORT=$(free_port)
+	read -r -a cmd <<< "$(localize "$ROOT/etc/systemd/etrnd-tls@.service" | sed -n 's/^ExecStart=//p')"
+	[ "${cmd[0]}" = "$BIN/etrnd" ] || fail "etrnd-tls@.service: ExecStart is ${cmd[*]}"
+	spawn systemd-socket-activate -l "127.0.0.1:$PORT" -a --inetd "${cmd[@]}" \
+		2>>"$T/systemd-tls.log"
+	wait_port "$PORT" || fail "systemd-socket-activate did not listen"
+	check_tls systemd-tls "$PORT" implicit
+	wait_until 10 grep -q "end client=127.0.0.1 helo=client.test tls=TLSv1.3" "$T/systemd-tls.log" ||
+		fail "systemd-tls: no end line with tls=: $(cat "$T/systemd-tls.log")"
+else
+	say "systemd: systemd-socket-activate not installed, etrnd-tls@.service not run"
 fi
 echo "e2e launchers: PASS"
