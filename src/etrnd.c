@@ -120,12 +120,17 @@ static void our_name(char *out, const char *flag)
 	memcpy(out, "localhost", sizeof "localhost");
 }
 
+/* With -S the client waits for a TLS handshake: a plaintext 421 would only
+ * confuse it, so then nothing is written. */
+static int implicit_tls_mode;
+
 static void die_temp(const char *host, const char *why)
 {
 	static char msg[SMTP_REPLY_MAX];
 	log_msg("fatal", "reason", why);
 	int n = snprintf(msg, sizeof msg, "421 4.3.0 %s Service not available\r\n", host);
-	(void)!write(1, msg, (size_t)n);
+	if (!implicit_tls_mode)
+		(void)!write(1, msg, (size_t)n);
 	exit(EXIT_TEMP);
 }
 
@@ -253,6 +258,7 @@ int main(int argc, char **argv)
 	long long start_ms = netio_now_ms();
 
 	parse_options(&o, argc, argv);
+	implicit_tls_mode = o.implicit_tls;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (458), not death */
 	if (o.log_target < 0)

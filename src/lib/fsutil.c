@@ -87,7 +87,8 @@ int remove_stale(int dirfd, long long now_s, long max_age_s)
 	}
 	rewinddir(d);
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (e->d_name[0] != '.' &&
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    !S_ISDIR(st.st_mode) && (long long)st.st_mtime < now_s - max_age_s &&
 		    unlinkat(dirfd, e->d_name, 0) == 0)
 			removed++;

@@ -57,8 +57,7 @@ static const struct {
     {"$gy$", 43},              /* gost-yescrypt */
     {"$7$", 43},               /* scrypt */
     {"$2b$", 53},              /* bcrypt: salt and hash in one field */
-    {"$2y$", 53}, {"$6$", 86}, /* sha512crypt */
-    {"$5$", 43},               /* sha256crypt */
+    {"$2y$", 53}, {"$6$", 86}, /* sha512crypt; sha256crypt ($5$) libxcrypt calls legacy */
 };
 
 static int crypt64(const char *s, size_t len)

@@ -321,7 +321,9 @@ static void cmd_auth(struct session *s, const char *arg, size_t len)
 		i++;
 	if (!s->auth) {
 		reply(s, "502 5.5.1 Command not implemented");
-	} else if (!s->tls && !(m && offered(s, m))) {
+	} else if (!m) {
+		reply(s, "504 5.5.4 Unrecognized authentication type");
+	} else if (!s->tls && !offered(s, m)) {
 		reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 	} else if (!s->ehlo || s->user[0]) {
 		reply(s, "503 5.5.1 %s", s->user[0] ? "Already authenticated" : "Say EHLO first");
@@ -592,6 +594,7 @@ int session_overlong(struct session *s)
 {
 	if (s->closed)
 		return 1;
+	s->sasl = 0; /* an answer too long for AUTH ends the exchange */
 	s->commands++;
 	if (too_many_errors(s))
 		return 1;

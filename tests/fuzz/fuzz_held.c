@@ -30,8 +30,8 @@ static void envelope(const uint8_t *data, size_t size)
 		int waiting = 0;
 		for (size_t i = 0; i < h.n; i++)
 			waiting |= h.rcpt[i].state != RCPT_FAILED;
-		if (waiting && (held_parse(&again, text, len, &why) < 0 ||
-				strcmp(again.from, h.from) != 0))
+		if (waiting &&
+		    (held_parse(&again, text, len, &why) < 0 || strcmp(again.from, h.from) != 0))
 			abort();
 		if (waiting)
 			held_free(&again);
