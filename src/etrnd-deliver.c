@@ -18,9 +18,11 @@
 #include "lib/netio.h"
 #include "lib/num.h"
 #include "lib/privs.h"
+#include "lib/tlsio.h"
 
 struct options {
 	const char *helo, *user;
+	struct smtptx_tls tls; /* -s, -c */
 	long deadline_s;
 	enum log_target log;
 	const char *dir, *dest, *node;
@@ -28,9 +30,10 @@ struct options {
 
 static void usage(void)
 {
-	fputs("usage: etrnd-deliver [-h HELO] [-T SECONDS] [-u USER] [-l stderr|syslog]\n"
-	      "                     DIR mx|HOST[:PORT]|[ADDRESS]:PORT [NODE]\n",
-	      stderr);
+	fputs(
+	    "usage: etrnd-deliver [-h HELO] [-T SECONDS] [-u USER] [-l stderr|syslog] [-s] [-c CAFILE]\n"
+	    "                     DIR mx|HOST[:PORT]|[ADDRESS]:PORT [NODE]\n",
+	    stderr);
 	exit(EXIT_PERM);
 }
 
@@ -39,8 +42,10 @@ static void parse(struct options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct options){.deadline_s = DELIVER_DEADLINE, .log = LOGTO_STDERR};
-	while ((c = getopt(argc, argv, "h:T:u:l:")) != -1) {
+	while ((c = getopt(argc, argv, "+h:T:u:l:sc:")) != -1) {
 		switch (c) {
+		case 's': o->tls.required = 1; break;
+		case 'c': o->tls.cafile = optarg; break;
 		case 'h': o->helo = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'T':
@@ -57,6 +62,12 @@ static void parse(struct options *o, int argc, char **argv)
 	}
 	if (argc - optind < 2 || argc - optind > 3)
 		usage();
+	if ((o->tls.required || o->tls.cafile) && !tlsio_available()) {
+		fputs("etrnd-deliver: -s and -c need TLS, and this build has none (make TLS=no)\n",
+		      stderr);
+		exit(EXIT_PERM);
+	}
+	o->tls.use = tlsio_available(); /* opportunistic STARTTLS (RFC 3207) */
 	o->dir = argv[optind];
 	o->dest = argv[optind + 1];
 	o->node = argc - optind == 3 ? argv[optind + 2] : NULL;
@@ -132,7 +143,8 @@ int main(int argc, char **argv)
 		return finish(node, &st, 1, "another delivery holds the maildir");
 	/* what a crashed etrnd-store or deliverer left in tmp/ */
 	remove_stale(m.sub[MD_TMP], (long long)time(NULL), HELD_TMP_MAX_AGE);
-	struct deliver_cfg cfg = {helo, o.node ? &n : NULL, netio_now_ms() + o.deadline_s * 1000};
+	struct deliver_cfg cfg = {helo, o.node ? &n : NULL, netio_now_ms() + o.deadline_s * 1000,
+				  &o.tls};
 	int retry = deliver_maildir(&m, &d, &cfg, &st);
 	maildir_close(&m);
 	return finish(node, &st, retry, NULL);

@@ -198,9 +198,12 @@ static int try_host(struct run *u, struct smtptx *k, const char *host, struct un
 	}
 	smtptx_init_fd(k, fd, u->cfg->deadline_ms);
 	snprintf(k->peer, sizeof k->peer, "%s[%s]:%s", host, addr, u->d->port);
+	snprintf(k->host, sizeof k->host, "%s", host);
+	k->tlscfg = u->cfg->tls;
 	if (smtptx_greet(k, u->cfg->helo) == 0)
 		return 0;
-	snprintf(x->why, sizeof x->why, "%.150s: no SMTP greeting or EHLO accepted", k->peer);
+	snprintf(x->why, sizeof x->why, "%.120s: %.70s", k->peer,
+		 k->why ? k->why : "no SMTP greeting or EHLO accepted");
 	smtptx_quit(k);
 	return -1;
 }

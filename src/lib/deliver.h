@@ -14,6 +14,7 @@
 #include "maildir.h"
 #include "node.h"
 #include "smtpc.h"
+#include "smtptx.h"
 
 enum dest_kind { DEST_MX, DEST_HOST, DEST_CONN };
 
@@ -28,9 +29,10 @@ struct dest {
 int dest_parse(struct dest *d, const char *s);
 
 struct deliver_cfg {
-	const char *helo;        /* our name in EHLO/HELO */
-	const struct node *node; /* what to deliver; NULL: every recipient */
-	long long deadline_ms;   /* absolute, CLOCK_MONOTONIC */
+	const char *helo;             /* our name in EHLO/HELO */
+	const struct node *node;      /* what to deliver; NULL: every recipient */
+	long long deadline_ms;        /* absolute, CLOCK_MONOTONIC */
+	const struct smtptx_tls *tls; /* STARTTLS on connections we dial; NULL: none */
 };
 
 struct deliver_stats {

@@ -160,7 +160,7 @@ void odmr_reverse(void *ctx, struct netio *n, struct outbuf *o)
 			mds[k] = &od->md[od->md_of[i]];
 			nodes[k++] = &od->nodes[i];
 		}
-	struct deliver_cfg cfg = {od->helo, NULL, c.deadline_ms};
+	struct deliver_cfg cfg = {od->helo, NULL, c.deadline_ms, NULL};
 	int retry = deliver_over(mds, nodes, k, &c, &cfg, &st);
 	struct logline l;
 	ll_start(&l, "odmr");

@@ -13,6 +13,7 @@
 #include "netio.h"
 #include "smtpdata.h"
 #include "text.h"
+#include "tlsio.h"
 
 #define DATA_BUF 65536
 
@@ -98,12 +99,7 @@ static void put(struct smtptx *k, const char *buf, size_t n)
 /* An EHLO keyword line, case-insensitively, alone or with parameters. */
 static int keyword(const struct reply *r, const char *kw)
 {
-	size_t kl = strlen(kw);
-	for (const char *l = strchr(r->text, '\n'); l; l = strchr(l + 1, '\n'))
-		if (strncasecmp(l + 1, kw, kl) == 0 &&
-		    (l[1 + kl] == '\0' || l[1 + kl] == '\n' || l[1 + kl] == ' '))
-			return 1;
-	return 0;
+	return smtpc_keyword(r, kw) != NULL;
 }
 
 static int ehlo(struct smtptx *k, const char *helo)
@@ -118,10 +114,38 @@ static int ehlo(struct smtptx *k, const char *helo)
 	}
 	if (code != 250)
 		return -1;
+	k->starttls_offered = keyword(&r, "STARTTLS");
 	k->pipelining = keyword(&r, "PIPELINING");
 	k->eightbit = keyword(&r, "8BITMIME");
 	k->size = keyword(&r, "SIZE");
 	return 0;
+}
+
+/* STARTTLS when the server offers it (or -s wants it): 0 TLS is up or not
+ * wanted, -1 the connection cannot go on. */
+static int starttls(struct smtptx *k, const char *helo, int offered)
+{
+	const struct smtptx_tls *t = k->tlscfg;
+	struct reply r;
+
+	if (!t || !t->use || !offered) {
+		if (t && t->required)
+			k->why = "TLS required (-s), and STARTTLS is not offered";
+		return t && t->required ? -1 : 0;
+	}
+	send_line(k, "STARTTLS");
+	if (flush(k) < 0 || reply(k, &r, SMTPC_MAIL_TIMEOUT) != 220) {
+		k->why = "STARTTLS refused";
+		return -1;
+	}
+	struct tlsio *tls = &k->tls_state;
+	if (tlsio_client(tls, t->cafile, t->cafile != NULL) < 0 ||
+	    smtpc_tls(k->c, tls, k->host) < 0) {
+		k->why = tls->err[0] ? tls->err : k->c->error;
+		return -1; /* the connection's state is unknown: never go on in plaintext */
+	}
+	k->tls = tls;
+	return ehlo(k, helo);
 }
 
 int smtptx_greet(struct smtptx *k, const char *helo)
@@ -129,7 +153,8 @@ int smtptx_greet(struct smtptx *k, const char *helo)
 	struct reply r;
 
 	k->alive = 1;
-	if (reply(k, &r, SMTPC_GREETING_TIMEOUT) != 220 || ehlo(k, helo) < 0) {
+	if (reply(k, &r, SMTPC_GREETING_TIMEOUT) != 220 || ehlo(k, helo) < 0 ||
+	    starttls(k, helo, k->starttls_offered) < 0) {
 		k->alive = 0;
 		return -1;
 	}
@@ -146,6 +171,10 @@ void smtptx_quit(struct smtptx *k)
 			reply(k, &r, SMTPC_MAIL_TIMEOUT);
 	}
 	k->alive = 0;
+	if (k->tls || k->tls_state.ctx) {
+		tlsio_free(&k->tls_state);
+		k->tls = NULL;
+	}
 	if (k->c == &k->own && k->own.io.infd >= 0) {
 		close(k->own.io.infd);
 		k->own.io.infd = k->own.io.outfd = -1;

@@ -16,21 +16,36 @@
 #include "bounds.h"
 #include "heldmsg.h"
 #include "smtpc.h"
+#include "tlsio.h"
+
+/* STARTTLS for connections we dial (RFC 3207). */
+struct smtptx_tls {
+	int use;            /* try STARTTLS when offered (TLS is built in) */
+	int required;       /* -s: no delivery without TLS */
+	const char *cafile; /* -c: verify the server against it; NULL: no verification */
+};
 
 struct smtptx {
 	struct smtpc *c;
 	struct smtpc own; /* a connection we dialled (c == &own) */
 	int alive;
-	int pipelining, eightbit, size; /* EHLO keywords */
+	int pipelining, eightbit, size, starttls_offered; /* EHLO keywords */
 	long long deadline_ms;
 	char peer[NODE_BUF + 72];
+	char host[NODE_BUF];             /* the server's name, for TLS verification */
+	const struct smtptx_tls *tlscfg; /* NULL: plaintext only */
+	struct tlsio *tls;               /* the connection's TLS once started (&tls_state) */
+	struct tlsio tls_state;
+	const char *why; /* why greet failed, when it says */
 };
 
 /* Takes fd (a connected socket) as its own connection, or uses c. */
 void smtptx_init_fd(struct smtptx *k, int fd, long long deadline_ms);
 void smtptx_init_conn(struct smtptx *k, struct smtpc *c, long long deadline_ms);
-/* Waits for the 220 and says EHLO (HELO when EHLO is not known). 0, or -1
- * (the connection is then dead). */
+/* Waits for the 220 and says EHLO (HELO when EHLO is not known); then,
+ * with tlscfg, STARTTLS when offered (required with tlscfg->required) and
+ * EHLO again inside TLS. 0, or -1 (the connection is then dead; k->why may
+ * say why). */
 int smtptx_greet(struct smtptx *k, const char *helo);
 /* QUIT when alive; closes a connection of our own. */
 void smtptx_quit(struct smtptx *k);

@@ -1309,7 +1309,7 @@ Test(deliver, over_an_established_connection_as_odmr_will)
 	cr_assert_eq(maildir_open(&m, mdpath, 0, &what), 0);
 	cr_assert_eq(maildir_lock(&m), 0);
 	cr_assert_eq(node_parse(&n, "client.example.net", 18, 0), 0);
-	struct deliver_cfg cfg = {"odmr.example.org", &n, now_ms() + 30000};
+	struct deliver_cfg cfg = {"odmr.example.org", &n, now_ms() + 30000, NULL};
 	int logfd = open(tu_path(dir, "odmr.log"), O_WRONLY | O_CREAT | O_APPEND, 0600);
 	log_set_fd(logfd);
 	smtpc_init(&c, fd, 30, 30);
@@ -1403,4 +1403,66 @@ Test(deliver, hostile_replies_end_the_connection_and_keep_the_message)
 	cr_expect(strstr(failed, "error a@client.example.net 550 5.1.1 caf???gone\n"), "%s",
 		  failed);
 	free(failed);
+}
+
+/* A CA and a certificate for localhost and 127.0.0.1, by tests/e2e/pki.sh. */
+static void make_pki(void)
+{
+	char cmd[4096];
+	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
+	snprintf(cmd, sizeof cmd,
+		 "bash -c 'fail() { echo \"$*\" >&2; exit 1; }; . \"%s/tests/e2e/pki.sh\"; "
+		 "make_pki \"%s\" localhost' >/dev/null 2>&1",
+		 root, dir);
+	cr_assert_eq(system(cmd), 0, "openssl req could not make the test certificates");
+}
+
+Test(deliver, tls_starttls_when_offered_verified_with_c_refused_without_it_by_s)
+{
+	char *log = NULL, crt[4096], key[4096], ca[4096];
+	make_pki();
+	snprintf(crt, sizeof crt, "%s/server.crt", dir);
+	snprintf(key, sizeof key, "%s/server.key", dir);
+	snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+	const char *const tls[] = {"--tls-cert", crt, "--tls-key", key, NULL};
+	sink_start("127.0.0.1:0", tls);
+	/* opportunistic: offered, so used, without verification */
+	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
+	cr_expect_eq(deliver("client.example.net", &log), 0, "%s", log);
+	free(log);
+	struct got *g = sink_messages();
+	cr_expect(g[0].head && strstr(g[0].head, "X-Sink-Helo: EHLO") &&
+		      strstr(g[0].head, " TLS TLSv1."),
+		  "not delivered inside TLS:\n%s", g[0].head ? g[0].head : "(nothing)");
+	free_got(g);
+	/* -c: verified against the CA, by the server's name */
+	hold("s@example.org", "y\n", 2, RCPTS("b@client.example.net"));
+	char dest[64];
+	snprintf(dest, sizeof dest, "localhost:%s", sink_port);
+	const char *const verify[] = {"-c", ca, NULL};
+	cr_expect_eq(deliver_run(dest, "client.example.net", verify, &log), 0, "%s", log);
+	free(log);
+	cr_expect_eq(sink_count(), 2);
+	/* -c with a CA that did not sign it: kept, never sent in plaintext */
+	hold("s@example.org", "z\n", 2, RCPTS("c@client.example.net"));
+	const char *const wrong[] = {"-c", "/etc/ssl/certs/ca-certificates.crt", NULL};
+	cr_expect_eq(deliver_run(dest, "client.example.net", wrong, &log), 75, "%s", log);
+	cr_expect(strstr(log, "verif"), "%s", log);
+	free(log);
+	cr_expect_eq(sink_count(), 2, "delivered despite a certificate it could not verify");
+}
+
+Test(deliver, tls_s_keeps_the_mail_of_a_server_without_starttls)
+{
+	char *log = NULL;
+	sink_start("127.0.0.1:0", NULL);
+	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
+	const char *const s[] = {"-s", NULL};
+	cr_expect_eq(deliver_run(at_sink(), "client.example.net", s, &log), 75, "%s", log);
+	cr_expect(strstr(log, "STARTTLS is not offered"), "%s", log);
+	free(log);
+	cr_expect_eq(sink_count(), 0);
+	cr_expect_eq(deliver("client.example.net", &log), 0, "%s", log);
+	free(log);
+	cr_expect_eq(sink_count(), 1, "kept, and delivered without -s");
 }
