@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 		s.cram_ok = authcheck_cram_offered(&ctx.policy);
 	}
 	if (o.odmr) {
-		odmr_init(&odmr, &ctx.policy, &client, ctx.client_text, o.spool_root, host);
+		odmr_init(&odmr, &ctx.policy, ctx.client_text, o.spool_root, host);
 		s.atrn = odmr_atrn;
 		s.atrn_ctx = &odmr;
 		env.reverse = odmr_reverse;

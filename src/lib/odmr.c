@@ -14,12 +14,11 @@
 #include "smtpc.h"
 #include "spool.h"
 
-void odmr_init(struct odmr *o, struct policy *p, const struct addr *client, const char *client_text,
-	       const char *spool_root, const char *helo)
+void odmr_init(struct odmr *o, struct policy *p, const char *client_text, const char *spool_root,
+	       const char *helo)
 {
 	memset(o, 0, sizeof *o);
 	o->policy = p;
-	o->client = client;
 	o->client_text = client_text;
 	o->spool_root = spool_root;
 	o->helo = helo;
@@ -90,7 +89,12 @@ static int node_ok(struct odmr *o, const struct node *n, long *held)
 	char key[NODE_BUF];
 	struct rule r;
 	const struct addr none = {0};
-	struct asker who = {o->client ? o->client : &none, o->user};
+	/* ATRN hands the node's mail to whoever asked, wherever it is: only
+	 * a login that users= names may take it. An address in allow= or a
+	 * rule open to anyone lets a client start a delivery to the node's
+	 * own servers (ETRN), never take the mail; so the address is not
+	 * asked, and a rule without users= is refused. */
+	struct asker who = {&none, o->user};
 
 	int found = policy_lookup(o->policy, n, key, &r);
 	if (found < 0)
@@ -98,6 +102,8 @@ static int node_ok(struct odmr *o, const struct node *n, long *held)
 	if (found == 0)
 		return refuse(o, n, 450, "no-rule");
 	enum verdict v = policy_authorize(&r, &who);
+	if (v != V_DENIED && r.users.n == 0)
+		return refuse(o, n, 450, "no-users");
 	if (v != V_OK)
 		return refuse(o, n, 450, verdict_log(v));
 	if (!r.spool[0])

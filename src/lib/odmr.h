@@ -6,7 +6,6 @@
 #ifndef ETRND_ODMR_H
 #define ETRND_ODMR_H
 
-#include "addr.h"
 #include "bounds.h"
 #include "maildir.h"
 #include "netio.h"
@@ -16,10 +15,9 @@
 
 struct odmr {
 	struct policy *policy;
-	const struct addr *client;
-	const char *client_text;
-	const char *spool_root; /* -s: every spool= must lie below it; NULL: anywhere */
-	const char *helo;       /* our name when we turn client */
+	const char *client_text; /* for the log: an address never authorises ATRN */
+	const char *spool_root;  /* -s: every spool= must lie below it; NULL: anywhere */
+	const char *helo;        /* our name when we turn client */
 	char user[LOGIN_BUF];
 	size_t n;                          /* nodes accepted by the last ATRN */
 	struct node nodes[ATRN_NODES_MAX]; /* each with its maildir: */
@@ -29,8 +27,8 @@ struct odmr {
 	char spool[ATRN_NODES_MAX][RULE_PATH_MAX + 1];
 };
 
-void odmr_init(struct odmr *o, struct policy *p, const struct addr *client, const char *client_text,
-	       const char *spool_root, const char *helo);
+void odmr_init(struct odmr *o, struct policy *p, const char *client_text, const char *spool_root,
+	       const char *helo);
 /* The session's ATRN callback: 250, 450, 451 or 453. */
 int odmr_atrn(void *ctx, const struct node *nodes, size_t n, const char *user);
 /* The serve loop's reversal: delivers what the last ATRN locked. */

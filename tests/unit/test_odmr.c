@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: ISC */
+/* etrnd -O (ODMR, RFC 2645) as a process: bin/etrnd on one end of a
+ * socketpair, tests/helpers/odmrclient on the other playing the client
+ * (its commands, then the SMTP server after the turn), held mail written
+ * by bin/etrnd-store. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "sasl.h"
+#include "testutil.h"
+
+static char *dir, *root, *cdb, *queue, *etrnd_log, *sink;
+static const char *pass = "secret";
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static __attribute__((unused)) void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	cr_assert(p);
+	return p;
+}
+
+/* The cram= attribute for a password, from bin/etrnd-rules -c. */
+static char *cram_of(const char *pw)
+{
+	char in[128];
+	int n = snprintf(in, sizeof in, "%s\n", pw);
+	const char *argv[] = {"etrnd-rules", "-c", NULL};
+	struct tu_run r = tu_exec(dir, argv, in, (size_t)n, NULL);
+	cr_assert_eq(r.status, 0, "etrnd-rules -c: %s", r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	char *c = xstrdup(r.out);
+	tu_run_free(&r);
+	return c;
+}
+
+/* The rules of these tests; extra is appended (NULL: none). */
+static void write_rules(const char *extra)
+{
+	char *c1 = cram_of(pass), *c2 = cram_of("other-secret");
+	char *text = NULL;
+	cr_assert(
+	    asprintf(
+		&text,
+		"client.example.net  users=client.example.net spool=%s/client.example.net\n"
+		"two.example.net     users=client.example.net spool=%s/two.example.net\n"
+		"open.example.net    spool=%s/open.example.net\n"
+		"addr.example.net    allow=192.0.2.0/24 spool=%s/addr.example.net\n"
+		"both.example.net    allow=192.0.2.0/24 users=other spool=%s/both.example.net\n"
+		"nospool.example.net users=client.example.net\n"
+		"denied.example.net  deny=\"gone\"\n"
+		"outside.example.net users=client.example.net spool=%s/outside/md\n"
+		"dotdot.example.net  users=client.example.net spool=%s/../outside/md\n"
+		"link.example.net    users=client.example.net spool=%s/link\n"
+		"shared1.example.net users=client.example.net spool=%s/shared\n"
+		"shared2.example.net users=client.example.net spool=%s/shared/\n"
+		"user:client.example.net %s\n"
+		"user:other %s\n"
+		"%s",
+		root, root, root, root, root, dir, root, root, root, root, c1, c2,
+		extra ? extra : "") > 0);
+	cr_assert_eq(tu_rules(dir, text, cdb), 0);
+	free(text), free(c1), free(c2);
+}
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	root = xstrdup(tu_path(dir, "hold"));
+	cdb = xstrdup(tu_path(dir, "odmr.cdb"));
+	etrnd_log = xstrdup(tu_path(dir, "etrnd.log"));
+	sink = xstrdup(tu_path(dir, "sink"));
+	queue = xstrdup(tu_queue(dir));
+	cr_assert_eq(mkdir(root, 0755), 0);
+	cr_assert_eq(mkdir(tu_path(dir, "outside"), 0755), 0);
+	write_rules(NULL);
+}
+
+static void teardown(void)
+{
+	tu_rmtree(dir);
+	free(dir), free(root), free(cdb), free(queue), free(etrnd_log), free(sink);
+}
+
+TestSuite(odmr, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *helper(const char *name)
+{
+	static char p[4096];
+	const char *h = getenv("ETRND_HELPERS") ? getenv("ETRND_HELPERS") : "tests/helpers";
+	snprintf(p, sizeof p, "%s/%s", h, name);
+	return p;
+}
+
+/* Debian's python3 as the e2e scripts use it (a pyenv shim on PATH would
+ * cost a second per start). */
+static const char *python(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+/* The maildir of a node (beneath the spool root). */
+static const char *md(const char *node)
+{
+	static char p[4][4096];
+	static int i;
+	char *b = p[i++ % 4];
+	snprintf(b, 4096, "%s/%s", root, node);
+	return b;
+}
+
+/* Holds a message for rcpts (NULL-terminated) in maildir path. */
+static void hold_in(const char *path, const char *from, const char *body, size_t len,
+		    const char *const *rcpts)
+{
+	const char *argv[32] = {"etrnd-store", "-f", from, path};
+	tu_append(argv, 4, rcpts);
+	struct tu_run r = tu_exec(dir, argv, body, len, NULL);
+	cr_assert_eq(r.status, 0, "etrnd-store: %s", r.err);
+	tu_run_free(&r);
+}
+
+#define RCPTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void hold(const char *node, const char *body, const char *const *rcpts)
+{
+	hold_in(md(node), "s@example.org", body, strlen(body), rcpts);
+}
+
+static int count_in(const char *path, const char *sub)
+{
+	int n = tu_count(tu_path(path, sub));
+	return n < 0 ? 0 : n;
+}
+
+/* -- a session: bin/etrnd -O and odmrclient on a socketpair ----------- */
+
+struct session {
+	pid_t etrnd, client;
+	int etrnd_status, client_status;
+	char *out; /* the client's transcript */
+	char *log; /* etrnd's log lines (of every session so far) */
+};
+
+/* Starts etrnd -O (extra options after the standard ones; env "K=V"
+ * strings) and the client with its options and steps. */
+static void start_env(struct session *s, const char *const *extra, const char *const *env,
+		      const char *const *client)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(s, 0, sizeof *s);
+	s->etrnd = fork();
+	cr_assert(s->etrnd >= 0);
+	if (s->etrnd == 0) {
+		const char *argv[32] = {"etrnd", "-O", "-s", root,  "-n", "mx.example",
+					"-d",    cdb,  "-q", queue, "-l", "stderr"};
+		tu_append(argv, 12, extra);
+		int log = open(etrnd_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		dup2(sv[0], 0), dup2(sv[0], 1), dup2(log, 2);
+		putenv("TCPREMOTEIP=192.0.2.7");
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		tu_execv(tu_bin("etrnd"), argv);
+		_exit(127);
+	}
+	s->client = fork();
+	cr_assert(s->client >= 0);
+	if (s->client == 0) {
+		const char *argv[64] = {python(), helper("odmrclient"), "--fd",
+					"3",      "--timeout",          "60"};
+		int n = 6;
+		for (int i = 0; client[i] && n < 63; i++)
+			argv[n++] = client[i];
+		argv[n] = NULL;
+		int o = open(tu_path(dir, "client.out"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(tu_path(dir, "client.err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(sv[1], 3), dup2(o, 1), dup2(e, 2);
+		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void start(struct session *s, const char *const *client)
+{
+	start_env(s, NULL, NULL, client);
+}
+
+/* Whether the child pid exits within ms (waits on its pidfd: an event,
+ * not a sleep). It stays unreaped. */
+static int exits_within(pid_t pid, long ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	cr_assert_geq(fd, 0, "pidfd_open %d: %s", (int)pid, strerror(errno));
+	struct pollfd p = {fd, POLLIN, 0};
+	long long end = now_ms() + ms;
+	int rc;
+	do
+		rc = poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
+	while (rc < 0 && errno == EINTR);
+	close(fd);
+	return rc == 1;
+}
+
+/* Reaps pid within seconds: its exit status (128+signal), or -1 when it
+ * had to be killed. */
+static int reap(pid_t pid, int seconds)
+{
+	int st, exited = exits_within(pid, seconds * 1000L);
+	if (!exited)
+		kill(pid, SIGKILL); /* still our unreaped child: never another's pid */
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	if (!exited)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void finish(struct session *s)
+{
+	s->client_status = reap(s->client, 90);
+	s->etrnd_status = reap(s->etrnd, 30);
+	s->out = tu_read(tu_path(dir, "client.out"), NULL);
+	s->log = tu_read(etrnd_log, NULL);
+	if (!s->log)
+		s->log = xstrdup("");
+	char *err = tu_read(tu_path(dir, "client.err"), NULL);
+	cr_expect_eq(s->client_status, 0, "odmrclient: %s\n%s", err, s->out);
+	cr_expect_eq(s->etrnd_status, 0, "etrnd: %s", s->log);
+	free(err);
+}
+
+static void run(struct session *s, const char *const *client)
+{
+	start(s, client);
+	finish(s);
+}
+
+static void done(struct session *s)
+{
+	free(s->out);
+	free(s->log);
+}
+
+/* Whether the transcript has this whole line. */
+static int has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; p && (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+#define EXPECT_LINE(s, line) cr_expect(has_line((s)->out, line), "no '%s' in:\n%s", line, (s)->out)
+
+/* -- what the client's server received --------------------------------- */
+
+struct got {
+	char *head, *data;
+	size_t dlen;
+};
+
+static int sink_count(void)
+{
+	return count_in(sink, "new");
+}
+
+/* The messages the client's server stored, in arrival order; NULL-ended. */
+static struct got *sink_messages(void)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "ls -1 %s/new 2>/dev/null | sort -t. -k1,1n", sink);
+	FILE *p = popen(cmd, "r");
+	struct got *g = calloc(256, sizeof *g);
+	char name[512];
+	int n = 0;
+	while (n < 255 && fgets(name, sizeof name, p)) {
+		name[strcspn(name, "\n")] = '\0';
+		size_t len;
+		char *s = tu_read(tu_path(tu_path(sink, "new"), name), &len);
+		char *sep = strstr(s, "\n\n");
+		cr_assert(sep);
+		*sep = '\0';
+		g[n].head = s;
+		g[n].data = sep + 2;
+		g[n++].dlen = len - (size_t)(sep + 2 - s);
+	}
+	pclose(p);
+	return g;
+}
+
+static void free_got(struct got *g)
+{
+	for (int i = 0; g[i].head; i++)
+		free(g[i].head);
+	free(g);
+}
+
+/* The message as it must arrive: CRLF line ends. */
+static char *wire(const char *p, size_t len, size_t *out)
+{
+	char *w = malloc(2 * len + 3);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			w[n++] = '\r';
+		w[n++] = p[i];
+	}
+	if (len > 0 && p[len - 1] != '\n')
+		w[n++] = '\r', w[n++] = '\n';
+	*out = n;
+	return w;
+}
+
+static const struct got *find(const struct got *g, const char *needle)
+{
+	for (int i = 0; g[i].head; i++)
+		if (strstr(g[i].head, needle))
+			return &g[i];
+	return NULL;
+}
+
+static void expect_bytes(const struct got *g, const char *body)
+{
+	size_t wl;
+	char *w = wire(body, strlen(body), &wl);
+	cr_expect(g && g->dlen == wl && memcmp(g->data, w, wl) == 0,
+		  "not byte for byte: %zu octets arrived, %zu expected", g ? g->dlen : 0, wl);
+	free(w);
+}
+
+/* The concatenated files of a directory (name and content), to compare. */
+static char *snapshot(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd,
+		 "cd %s 2>/dev/null && for f in $(ls -1 | sort); do "
+		 "echo \"== $f\"; cat \"$f\"; done",
+		 path);
+	FILE *p = popen(cmd, "r");
+	char *all = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&all, &n);
+	int c;
+	while ((c = getc(p)) != EOF)
+		putc(c, m);
+	pclose(p);
+	fclose(m);
+	return all;
+}
+
+#define LOGIN "C:EHLO client.test", "AUTH:client.example.net:secret"
+
+static const char body1[] = "Subject: one\n\nhello\n.a line with a dot\n..two dots\n.\nend\n";
+static const char body2[] = "Subject: two\nContent-Type: text/plain; charset=iso-8859-1\n\n"
+			    "caf\xe9\n";
+static const char body3[] = "Subject: three\n\nno newline at the end";
+
+/* -- the tests -------------------------------------------------------- */
+
+Test(odmr, delivers_the_nodes_mail_byte_for_byte_over_the_clients_connection)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	hold_in(md("client.example.net"), "", body2, strlen(body2),
+		RCPTS("b@client.example.net", "c@Client.Example.NET"));
+	hold("client.example.net", body3, RCPTS("d@client.example.net"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	EXPECT_LINE(&s, "S: 235 2.7.0 Authentication successful");
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	EXPECT_LINE(&s, "R: EHLO mx.example");
+	EXPECT_LINE(&s, "R: QUIT");
+	struct got *g = sink_messages();
+	cr_expect_eq(sink_count(), 3);
+	const struct got *m = find(g, "<a@client.example.net>");
+	cr_expect(m && strstr(m->head, "X-Sink-Mail: <s@example.org>"), "%s", m ? m->head : "-");
+	expect_bytes(m, body1);
+	m = find(g, "<b@client.example.net>");
+	cr_expect(m && strstr(m->head, "X-Sink-Mail: <> SIZE=") &&
+		      strstr(m->head, "BODY=8BITMIME") &&
+		      strstr(m->head, "X-Sink-Rcpt: <c@Client.Example.NET>"),
+		  "%s", m ? m->head : "-");
+	expect_bytes(m, body2);
+	expect_bytes(find(g, "<d@client.example.net>"), body3);
+	free_got(g);
+	const char *maildir = md("client.example.net");
+	cr_expect_eq(count_in(maildir, "new") + count_in(maildir, "cur"), 0,
+		     "the maildir is empty");
+	cr_expect_eq(count_in(maildir, "tmp"), 0);
+	cr_expect_eq(count_in(maildir, "failed"), 0);
+	cr_expect(strstr(s.log, "atrn client=192.0.2.7 user=client.example.net "
+				"node=client.example.net code=250"),
+		  "%s", s.log);
+	cr_expect(strstr(s.log, "odmr client=192.0.2.7 user=client.example.net messages=3 sent=4 "
+				"deferred=0 failed=0 result=done"),
+		  "%s", s.log);
+	done(&s);
+
+	/* and again: RFC 2645's "no mail", the session goes on */
+	run(&s, ARGS(LOGIN, "C:ATRN client.example.net", "C:QUIT"));
+	EXPECT_LINE(&s, "S: 453 4.0.0 You have no mail");
+	EXPECT_LINE(&s, "S: 221 2.0.0 mx.example closing connection");
+	done(&s);
+}
+
+Test(odmr, ehlo_offers_atrn_and_cram_md5_not_etrn_nor_plain_outside_tls)
+{
+	struct session s;
+	run(&s, ARGS("C:EHLO client.test", "C:ETRN client.example.net", "C:HELP", "C:QUIT"));
+	EXPECT_LINE(&s, "S: 250-ATRN");
+	EXPECT_LINE(&s, "S: 250-AUTH CRAM-MD5");
+	cr_expect(!strstr(s.out, "ETRN\n") && !strstr(s.out, "PLAIN") && !strstr(s.out, "STARTTLS"),
+		  "%s", s.out);
+	EXPECT_LINE(&s, "S: 502 5.5.1 Command not implemented");
+	done(&s);
+}
+
+Test(odmr, no_mail_is_453_for_an_empty_or_a_missing_maildir)
+{
+	/* an empty maildir: deliver what it had, then look again */
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	done(&s);
+	cr_assert_eq(sink_count(), 1);
+	run(&s, ARGS(LOGIN, "C:ATRN client.example.net", "C:ATRN two.example.net", "C:QUIT"));
+	cr_expect(strstr(s.out, "S: 453 4.0.0 You have no mail\nC: ATRN two.example.net\n"
+				"S: 453 4.0.0 You have no mail\n"),
+		  "a missing maildir is no mail too:\n%s", s.out);
+	done(&s);
+}
+
+Test(odmr, atrn_needs_auth_a_wrong_password_is_535_a_login_not_in_users_450)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	struct session s;
+	run(&s, ARGS("C:EHLO client.test", "C:ATRN client.example.net",
+		     "AUTH:client.example.net:wrong", "C:ATRN client.example.net",
+		     "AUTH:other:other-secret", "C:ATRN client.example.net", "C:QUIT"));
+	cr_expect(strstr(s.out, "C: ATRN client.example.net\nS: 530 5.7.0 Authentication required\n"
+				"C: AUTH CRAM-MD5\n"),
+		  "%s", s.out);
+	EXPECT_LINE(&s, "S: 535 5.7.8 Authentication credentials invalid");
+	cr_expect(strstr(s.out,
+			 "S: 535 5.7.8 Authentication credentials invalid\n"
+			 "C: ATRN client.example.net\nS: 530 5.7.0 Authentication required\n"),
+		  "%s", s.out);
+	EXPECT_LINE(&s, "S: 450 4.7.1 ATRN request refused");
+	cr_expect(strstr(s.log, "auth client=192.0.2.7 user=client.example.net mech=CRAM-MD5 "
+				"result=failed reason=bad-credentials"),
+		  "%s", s.log);
+	cr_expect(strstr(s.log, "atrn client=192.0.2.7 user=other node=client.example.net code=450 "
+				"reason=user-not-allowed"),
+		  "%s", s.log);
+	cr_expect_eq(count_in(md("client.example.net"), "new"), 1);
+	done(&s);
+}
+
+/* RFC 2645's grammar: host names, a comma between them, at most
+ * ATRN_NODES_MAX; anything else 501 before any rule is looked at. */
+Test(odmr, atrn_syntax_and_the_node_limit_are_501)
+{
+	const char *bad[] = {"C:ATRN",
+			     "C:ATRN client..example.net",
+			     "C:ATRN #queue",
+			     "C:ATRN @example.org",
+			     "C:ATRN client.example.net,",
+			     "C:ATRN ,client.example.net",
+			     "C:ATRN [192.0.2.1]",
+			     "C:ATRN client.example.net two.example.net",
+			     "C:ATRN localname",
+			     NULL};
+	const char *argv[32] = {LOGIN};
+	int n = 2;
+	for (int i = 0; bad[i]; i++)
+		argv[n++] = bad[i];
+	argv[n++] = "C:QUIT";
+	argv[n] = NULL;
+	struct session s;
+	run(&s, argv);
+	const char *p = s.out;
+	int syntax = 0;
+	while ((p = strstr(p, "S: 501 5.5.4 Syntax: ATRN domain[,domain...] (at most 16)\n")))
+		syntax++, p++;
+	cr_expect_eq(syntax, 9, "%s", s.out);
+	EXPECT_LINE(&s, "S: 221 2.0.0 mx.example closing connection");
+	done(&s);
+
+	char many[ATRN_NODES_MAX * 24 + 16];
+	n = snprintf(many, sizeof many, "C:ATRN ");
+	for (int i = 1; i <= ATRN_NODES_MAX; i++)
+		n += snprintf(many + n, sizeof many - (size_t)n, "%sn%d.example.net",
+			      i > 1 ? "," : "", i);
+	char more[sizeof many + 24];
+	snprintf(more, sizeof more, "%s,client.example.net", many);
+	run(&s, ARGS(LOGIN, more, many, "C:QUIT"));
+	cr_expect(strstr(s.out,
+			 "S: 501 5.5.4 Syntax: ATRN domain[,domain...] (at most 16)\nC: ATRN "
+			 "n1.example.net,"),
+		  "17 nodes: %s", s.out);
+	cr_expect(strstr(s.out, "n16.example.net\nS: 450 4.7.1 ATRN request refused\n"),
+		  "16 nodes are looked up (and have no rule): %s", s.out);
+	cr_expect(strstr(s.log, "node=n1.example.net code=450 reason=no-rule"), "%s", s.log);
+	done(&s);
+}
+
+Test(odmr, no_rule_no_spool_or_deny_is_450)
+{
+	struct session s;
+	run(&s, ARGS(LOGIN, "C:ATRN unknown.example.net", "C:ATRN nospool.example.net",
+		     "C:ATRN denied.example.net", "C:QUIT"));
+	cr_expect(strstr(s.out, "C: ATRN unknown.example.net\nS: 450 4.7.1 ATRN request refused\n"
+				"C: ATRN nospool.example.net\nS: 450 4.7.1 ATRN request refused\n"
+				"C: ATRN denied.example.net\nS: 450 4.7.1 ATRN request refused\n"),
+		  "%s", s.out);
+	cr_expect(strstr(s.log, "node=unknown.example.net code=450 reason=no-rule"), "%s", s.log);
+	cr_expect(strstr(s.log, "node=nospool.example.net code=450 reason=no-spool"), "%s", s.log);
+	cr_expect(strstr(s.log, "node=denied.example.net code=450 reason=denied"), "%s", s.log);
+	done(&s);
+}
+
+/* ATRN hands the node's mail to whoever asked: only a login in users=
+ * may take it. A rule open to anyone, or an address in allow=, is enough
+ * to start a delivery to the node's own servers (ETRN), never to hand its
+ * mail to the connected client. */
+Test(odmr, only_a_login_in_users_takes_mail_an_open_rule_or_allow_is_not_enough)
+{
+	hold("open.example.net", body1, RCPTS("a@open.example.net"));
+	hold("addr.example.net", body1, RCPTS("a@addr.example.net"));
+	hold("both.example.net", body1, RCPTS("a@both.example.net"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN open.example.net", "C:ATRN addr.example.net",
+		     "C:ATRN both.example.net", "C:QUIT"));
+	cr_expect(strstr(s.out, "C: ATRN open.example.net\nS: 450 4.7.1 ATRN request refused\n"
+				"C: ATRN addr.example.net\nS: 450 4.7.1 ATRN request refused\n"
+				"C: ATRN both.example.net\nS: 450 4.7.1 ATRN request refused\n"),
+		  "%s", s.out);
+	cr_expect_eq(sink_count(), 0);
+	cr_expect(strstr(s.log, "node=open.example.net code=450 reason=no-users"), "%s", s.log);
+	cr_expect(strstr(s.log, "node=addr.example.net code=450 reason=no-users"), "%s", s.log);
+	cr_expect(strstr(s.log, "node=both.example.net code=450 reason=user-not-allowed"), "%s",
+		  s.log);
+	done(&s);
+	/* the login users= names takes it, from any address */
+	run(&s, ARGS("--dir", sink, "C:EHLO client.test", "AUTH:other:other-secret",
+		     "C:ATRN both.example.net", "TURN"));
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 1);
+	done(&s);
+}
+
+/* The client's SMTP server decides as any destination does: a 4xx keeps
+ * the recipient for the next time, a 5xx moves it to failed/ with the
+ * reply (etrnd-deliver's rules), a 250 removes it. */
+Test(odmr, the_clients_server_4xx_keeps_5xx_moves_to_failed)
+{
+	hold("client.example.net", body1, RCPTS("ok@client.example.net"));
+	hold("client.example.net", body2, RCPTS("later@client.example.net"));
+	hold("client.example.net", body3, RCPTS("gone@client.example.net"));
+	hold("client.example.net", "Subject: mixed\n\nx\n",
+	     RCPTS("ok2@client.example.net", "later2@client.example.net",
+		   "gone2@client.example.net"));
+	hold("client.example.net", "Subject: data\n\ny\n", RCPTS("eom@client.example.net"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, "--rcpt-reply", "later@client.example.net=450 4.2.1 try later",
+		     "--rcpt-reply", "later2@client.example.net=451 4.3.0 busy", "--rcpt-reply",
+		     "gone@client.example.net=550 5.1.1 no such user", "--rcpt-reply",
+		     "gone2@client.example.net=553 5.1.3 bad address", "--eom", "250 2.0.0 ok",
+		     "--eom", "250 2.0.0 ok", "--eom", "554 5.6.0 message refused", LOGIN,
+		     "C:ATRN client.example.net", "TURN"));
+	EXPECT_LINE(&s, "R: QUIT");
+	struct got *g = sink_messages();
+	cr_expect_eq(sink_count(), 2, "ok and the mixed one's ok2");
+	expect_bytes(find(g, "<ok@client.example.net>"), body1);
+	const struct got *m = find(g, "<ok2@client.example.net>");
+	cr_expect(m && !strstr(m->head, "later2") && !strstr(m->head, "gone2"), "%s",
+		  m ? m->head : "-");
+	free_got(g);
+	const char *maildir = md("client.example.net");
+	char *waiting = snapshot(tu_path(maildir, "new")),
+	     *failed = snapshot(tu_path(maildir, "failed"));
+	cr_expect_eq(count_in(maildir, "new"), 2, "%s", waiting);
+	cr_expect(strstr(waiting, "to later@client.example.net\n") &&
+		      strstr(waiting, "to later2@client.example.net\n") &&
+		      !strstr(waiting, "ok2@") && !strstr(waiting, "gone2@"),
+		  "%s", waiting);
+	cr_expect_eq(count_in(maildir, "failed"), 3, "%s", failed);
+	cr_expect(strstr(failed, "error gone@client.example.net 550 5.1.1 no such user\n") &&
+		      strstr(failed, "error gone2@client.example.net 553 5.1.3 bad address\n") &&
+		      strstr(failed, "error eom@client.example.net 554 5.6.0 message refused\n"),
+		  "%s", failed);
+	cr_expect_eq(count_in(maildir, "tmp"), 0);
+	cr_expect(strstr(s.log, "messages=5 sent=2 deferred=2 failed=3 result=incomplete"), "%s",
+		  s.log);
+	free(waiting), free(failed);
+	done(&s);
+}
+
+/* A connection lost in the middle of a message: what was acknowledged
+ * before is gone from the spool, the message itself stays as it was, and
+ * nothing is in failed/. */
+Test(odmr, a_connection_lost_in_the_middle_of_a_message_keeps_it)
+{
+	size_t big = 300000;
+	char *body = malloc(big + 1);
+	for (size_t i = 0; i < big; i++)
+		body[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	body[big] = '\0';
+	hold_in(md("client.example.net"), "s@example.org", "Subject: 1 first\n\nx\n", 19,
+		RCPTS("a@client.example.net"));
+	hold("client.example.net", body, RCPTS("b@client.example.net"));
+	const char *maildir = md("client.example.net");
+	char *all = snapshot(tu_path(maildir, "new"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, "--drop-after", "100000", LOGIN, "C:ATRN client.example.net",
+		     "TURN"));
+	EXPECT_LINE(&s, "R: <EOF in the data>");
+	cr_expect_eq(sink_count(), 1);
+	char *after = snapshot(tu_path(maildir, "new"));
+	cr_expect_eq(count_in(maildir, "new"), 1);
+	cr_expect(strstr(all, after) != NULL, "the kept message changed");
+	cr_expect(strstr(after, body) != NULL, "the big message is not the one kept");
+	cr_expect_eq(count_in(maildir, "failed"), 0);
+	cr_expect_eq(count_in(maildir, "tmp"), 0);
+	cr_expect(strstr(s.log, "messages=2 sent=1 deferred=1 failed=0 result=incomplete"), "%s",
+		  s.log);
+	done(&s);
+	free(all), free(after);
+
+	/* the lock went with the process: the next session delivers it */
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	cr_expect_eq(sink_count(), 2);
+	struct got *g = sink_messages();
+	expect_bytes(find(g, "<b@client.example.net>"), body);
+	free_got(g);
+	cr_expect_eq(count_in(maildir, "new"), 0);
+	done(&s);
+	free(body);
+}
