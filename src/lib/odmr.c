@@ -143,6 +143,24 @@ int odmr_atrn(void *ctx, const struct node *nodes, size_t n, const char *user)
 	return 250;
 }
 
+static void log_odmr(const struct odmr *od, const struct deliver_stats *st, int retry,
+		     const char *why)
+{
+	struct logline l;
+
+	ll_start(&l, "odmr");
+	ll_str(&l, "client", od->client_text);
+	ll_str(&l, "user", od->user);
+	ll_num(&l, "messages", (long)st->messages);
+	ll_num(&l, "sent", (long)st->sent);
+	ll_num(&l, "deferred", (long)st->deferred);
+	ll_num(&l, "failed", (long)st->failed);
+	ll_str(&l, "result", retry ? "incomplete" : "done");
+	if (why)
+		ll_str(&l, "reason", why);
+	ll_emit(&l);
+}
+
 /* The client's SMTP server is at the other end now: our connection, with
  * its TLS, its buffered input and our output buffer, becomes an SMTP
  * client's (smtpc) for deliver_over(). */
@@ -156,6 +174,14 @@ void odmr_reverse(void *ctx, struct netio *n, struct outbuf *o)
 	size_t k = 0;
 
 	(void)o; /* flushed by the caller; the client side has its own */
+	if (n->lines.end > n->lines.start) {
+		/* Read before our 250 went out, so not the greeting of the
+		 * client's server: ATRN must end a pipelined group, as TURN
+		 * does (RFC 2920 3.1). Nothing is sent; the mail stays. */
+		log_odmr(od, &st, 1, "pipelined-after-atrn");
+		odmr_release(od);
+		return;
+	}
 	memset(&c, 0, sizeof c);
 	c.io = *n;
 	out_init(&c.out, netio_write, &c.io);
@@ -168,15 +194,6 @@ void odmr_reverse(void *ctx, struct netio *n, struct outbuf *o)
 		}
 	struct deliver_cfg cfg = {od->helo, NULL, c.deadline_ms};
 	int retry = deliver_over(mds, nodes, k, &c, &cfg, &st);
-	struct logline l;
-	ll_start(&l, "odmr");
-	ll_str(&l, "client", od->client_text);
-	ll_str(&l, "user", od->user);
-	ll_num(&l, "messages", (long)st.messages);
-	ll_num(&l, "sent", (long)st.sent);
-	ll_num(&l, "deferred", (long)st.deferred);
-	ll_num(&l, "failed", (long)st.failed);
-	ll_str(&l, "result", retry ? "incomplete" : "done");
-	ll_emit(&l);
+	log_odmr(od, &st, retry, NULL);
 	odmr_release(od);
 }

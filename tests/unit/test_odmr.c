@@ -34,7 +34,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static __attribute__((unused)) void sleep_ms(long ms)
+static void sleep_ms(long ms)
 {
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&t, NULL);
@@ -667,4 +667,224 @@ Test(odmr, a_connection_lost_in_the_middle_of_a_message_keeps_it)
 	cr_expect_eq(count_in(maildir, "new"), 0);
 	done(&s);
 	free(body);
+}
+
+/* -- pipelining around ATRN ------------------------------------------- */
+
+/* AUTH CRAM-MD5 needs the server's challenge before the answer: an ATRN
+ * pipelined after it is taken as the answer (501, not a login) and never
+ * runs; the client can still log in and ATRN. */
+Test(odmr, atrn_pipelined_behind_auth_cram_md5_is_the_sasl_answer_not_an_atrn)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, "C:EHLO client.test\nATRN client.example.net",
+		     "C:AUTH CRAM-MD5\nATRN client.example.net", "AUTH:client.example.net:secret",
+		     "C:ATRN client.example.net", "TURN"));
+	cr_expect(strstr(s.out, "C: ATRN client.example.net\nS: 250-mx.example\n"), "%s", s.out);
+	cr_expect(
+	    strstr(s.out, "S: 250 ENHANCEDSTATUSCODES\nS: 530 5.7.0 Authentication required\n"),
+	    "a group of EHLO and ATRN: %s", s.out);
+	cr_expect(strstr(s.out, "C: ATRN client.example.net\nS: 334 ") &&
+		      strstr(s.out, "S: 501 5.5.2 Cannot decode the response (base64)\n"),
+		  "%s", s.out);
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 1);
+	cr_expect(strstr(s.log, "code=250") && !strstr(s.log, "result=failed"), "%s", s.log);
+	done(&s);
+}
+
+/* ATRN turns the connection round, so it must end a pipelined group
+ * (RFC 2920 3.1, as TURN): what the client sent after it, before our 250,
+ * cannot be its server's greeting. The session ends at once, nothing is
+ * sent, the mail stays, the log says why. */
+Test(odmr, commands_pipelined_after_atrn_end_the_session_with_nothing_sent)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	const char *maildir = md("client.example.net");
+	char *before = snapshot(tu_path(maildir, "new"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net\nQUIT"));
+	cr_expect(strstr(s.out, "S: 250 2.0.0 OK now reversing the connection\nS: <EOF>\n"), "%s",
+		  s.out);
+	cr_expect(!strstr(s.out, "S: EHLO"), "etrnd spoke as a client: %s", s.out);
+	cr_expect(strstr(s.log,
+			 "odmr client=192.0.2.7 user=client.example.net messages=0 sent=0 "
+			 "deferred=0 failed=0 result=incomplete reason=pipelined-after-atrn"),
+		  "%s", s.log);
+	char *after = snapshot(tu_path(maildir, "new"));
+	cr_expect_str_eq(after, before);
+	free(before), free(after);
+	done(&s);
+	/* a greeting sent before the 250 is no greeting either */
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net\n220 client.test ESMTP"));
+	cr_expect(strstr(s.log, "reason=pipelined-after-atrn"), "%s", s.log);
+	cr_expect_eq(sink_count(), 0);
+	cr_expect_eq(count_in(maildir, "new"), 1);
+	done(&s);
+}
+
+/* -- locks: one deliverer per maildir --------------------------------- */
+
+/* Another process holds one node's maildir (as etrnd-deliver does): the
+ * whole ATRN is 451, and nothing of either node is delivered. */
+Test(odmr, two_nodes_one_busy_is_451_and_nothing_is_delivered)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	hold("two.example.net", body2, RCPTS("a@two.example.net"));
+	int fd = open(md("two.example.net"), O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net,two.example.net", "C:QUIT"));
+	EXPECT_LINE(&s, "S: 451 4.3.0 Unable to process ATRN request now");
+	cr_expect(strstr(s.log, "node=two.example.net code=451 reason=busy-or-unreadable"), "%s",
+		  s.log);
+	cr_expect_eq(sink_count(), 0);
+	cr_expect_eq(count_in(md("client.example.net"), "new"), 1);
+	cr_expect_eq(count_in(md("two.example.net"), "new"), 1);
+	done(&s);
+	/* the ATRN released client.example.net's lock: another process can
+	 * take it, and once the other one goes, both are delivered */
+	int cfd = open(md("client.example.net"), O_RDONLY | O_DIRECTORY);
+	cr_expect_eq(flock(cfd, LOCK_EX | LOCK_NB), 0, "the refused ATRN kept a lock");
+	close(cfd);
+	close(fd);
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net,two.example.net", "TURN"));
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 2);
+	done(&s);
+}
+
+/* etrnd-deliver (the runner's delivery) and an ODMR session take the same
+ * lock: while one delivers, the other gives up, and every message is
+ * delivered exactly once. */
+static pid_t smtpsink_pid = -1;
+static char smtpsink_port[8];
+
+static void smtpsink_start(const char *const *extra)
+{
+	const char *ready = tu_path(dir, "smtpsink.ready");
+	const char *argv[32] = {python(),       xstrdup(helper("smtpsink")),
+				"--dir",        xstrdup(tu_path(dir, "mx")),
+				"--listen",     "127.0.0.1:0",
+				"--ready-file", xstrdup(ready),
+				"--log",        xstrdup(tu_path(dir, "smtpsink.log"))};
+	tu_append(argv, 10, extra);
+	unlink(ready);
+	smtpsink_pid = fork();
+	cr_assert(smtpsink_pid >= 0);
+	if (smtpsink_pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0), dup2(nul, 1), dup2(nul, 2);
+		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 3000; i++) {
+		char *r = tu_read(ready, NULL);
+		if (r) {
+			cr_assert_eq(sscanf(r, "%*d\n%*s %7s", smtpsink_port), 1, "%s", r);
+			free(r);
+			return;
+		}
+		cr_assert(!exits_within(smtpsink_pid, 10), "smtpsink exited");
+	}
+	cr_assert_fail("smtpsink not ready after 30 s");
+}
+
+static void smtpsink_stop(void)
+{
+	if (smtpsink_pid > 0) {
+		kill(smtpsink_pid, SIGTERM);
+		reap(smtpsink_pid, 10);
+	}
+	smtpsink_pid = -1;
+}
+
+static pid_t deliver_start(const char *maildir)
+{
+	char dest[64];
+	snprintf(dest, sizeof dest, "[127.0.0.1]:%s", smtpsink_port);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		const char *argv[] = {"etrnd-deliver",      "-T", "60", maildir, dest,
+				      "client.example.net", NULL};
+		int log = open(tu_path(dir, "deliver.log"), O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0), dup2(nul, 1), dup2(log, 2);
+		tu_execv(tu_bin("etrnd-deliver"), argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_for_file(const char *path, int seconds)
+{
+	for (long long end = now_ms() + seconds * 1000LL; now_ms() < end; sleep_ms(10))
+		if (access(path, F_OK) == 0)
+			return 1;
+	return 0;
+}
+
+static int file_has(const char *path, const char *needle, int seconds)
+{
+	for (long long end = now_ms() + seconds * 1000LL; now_ms() < end; sleep_ms(10)) {
+		char *s = tu_read(path, NULL);
+		int found = s && strstr(s, needle);
+		free(s);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+Test(odmr, an_odmr_session_and_etrnd_deliver_never_deliver_one_message_twice)
+{
+	const char *maildir = md("client.example.net");
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	hold("client.example.net", body2, RCPTS("b@client.example.net"));
+	hold("client.example.net", body3, RCPTS("c@client.example.net"));
+	smtpsink_start(NULL);
+
+	/* ODMR first: held at its first message, etrnd-deliver gives up */
+	const char *pause = xstrdup(tu_path(dir, "pause"));
+	char reached[4200];
+	snprintf(reached, sizeof reached, "%s.reached", pause);
+	struct session s;
+	start(&s, ARGS("--dir", sink, "--pause-at-eom", pause, LOGIN, "C:ATRN client.example.net",
+		       "TURN"));
+	cr_assert(wait_for_file(reached, 60), "the first message never reached the client");
+	pid_t d = deliver_start(maildir);
+	cr_expect_eq(reap(d, 60), 75, "etrnd-deliver did not give up the locked maildir");
+	cr_expect(file_has(tu_path(dir, "deliver.log"), "another delivery holds the maildir", 1));
+	tu_write(pause, "go\n");
+	finish(&s);
+	cr_expect_eq(sink_count(), 3);
+	cr_expect_eq(count_in(tu_path(dir, "mx"), "new"), 0, "etrnd-deliver delivered too");
+	cr_expect_eq(count_in(maildir, "new"), 0);
+	done(&s);
+
+	/* etrnd-deliver first: held at its message (the MX never answers the
+	 * final dot), the ATRN is 451; killed, it has delivered nothing, and
+	 * ODMR then delivers the message once */
+	hold("client.example.net", body1, RCPTS("d@client.example.net"));
+	smtpsink_stop();
+	smtpsink_start(ARGS("--reply", "eom=hang"));
+	d = deliver_start(maildir);
+	cr_assert(file_has(tu_path(dir, "smtpsink.log"), "<hang>", 60), "etrnd-deliver never sent");
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "C:QUIT"));
+	EXPECT_LINE(&s, "S: 451 4.3.0 Unable to process ATRN request now");
+	done(&s);
+	kill(d, SIGTERM);
+	cr_expect_eq(reap(d, 30), 128 + SIGTERM);
+	cr_expect_eq(count_in(maildir, "new"), 1, "the unacknowledged message stays");
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	cr_expect_eq(sink_count(), 4);
+	cr_expect_eq(count_in(tu_path(dir, "mx"), "new"), 0);
+	cr_expect_eq(count_in(maildir, "new"), 0);
+	done(&s);
+	smtpsink_stop();
+	free((char *)pause);
 }
