@@ -738,8 +738,7 @@ Test(odmr, two_nodes_one_busy_is_451_and_nothing_is_delivered)
 	struct session s;
 	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net,two.example.net", "C:QUIT"));
 	EXPECT_LINE(&s, "S: 451 4.3.0 Unable to process ATRN request now");
-	cr_expect(strstr(s.log, "node=two.example.net code=451 reason=busy-or-unreadable"), "%s",
-		  s.log);
+	cr_expect(strstr(s.log, "node=two.example.net code=451 reason=busy"), "%s", s.log);
 	cr_expect_eq(sink_count(), 0);
 	cr_expect_eq(count_in(md("client.example.net"), "new"), 1);
 	cr_expect_eq(count_in(md("two.example.net"), "new"), 1);
@@ -887,4 +886,251 @@ Test(odmr, an_odmr_session_and_etrnd_deliver_never_deliver_one_message_twice)
 	done(&s);
 	smtpsink_stop();
 	free((char *)pause);
+}
+
+/* -- the spool root (-s) and the sandbox ------------------------------ */
+
+/* Every spool= must resolve to a place beneath the spool root: written
+ * outside it, or leading out of it through ".." or a symbolic link, the
+ * ATRN is 451 with a log line, and the maildir out there is not touched
+ * (under Landlock etrnd could not remove what it delivered from there). */
+Test(odmr, a_spool_outside_the_root_is_451_with_a_log_line)
+{
+	const char *out = tu_path(dir, "outside/md");
+	hold_in(out, "s@example.org", body1, strlen(body1), RCPTS("a@outside.example.net"));
+	cr_assert_eq(symlink(out, md("link")), 0);
+	char *before = snapshot(tu_path(out, "new"));
+	struct session s;
+	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN outside.example.net",
+		     "C:ATRN dotdot.example.net", "C:ATRN link.example.net", "C:QUIT"));
+	cr_expect(strstr(s.out, "C: ATRN outside.example.net\nS: 451 4.3.0 Unable to process ATRN "
+				"request now\nC: ATRN dotdot.example.net\nS: 451 4.3.0 Unable to "
+				"process ATRN request now\nC: ATRN link.example.net\nS: 451 4.3.0 "
+				"Unable to process ATRN request now\n"),
+		  "%s", s.out);
+	cr_expect(strstr(s.log, "node=outside.example.net code=451 reason=spool-outside-root"),
+		  "%s", s.log);
+	cr_expect(strstr(s.log, "node=dotdot.example.net code=451 reason=spool-outside-root"), "%s",
+		  s.log);
+	cr_expect(strstr(s.log, "node=link.example.net code=451 reason=spool-outside-root"), "%s",
+		  s.log);
+	cr_expect_eq(sink_count(), 0);
+	char *after = snapshot(tu_path(out, "new"));
+	cr_expect_str_eq(after, before);
+	free(before), free(after);
+	done(&s);
+}
+
+/* The root may itself be a symbolic link (/var/spool/etrnd-hold to a
+ * bigger disk): the rules may name the maildirs by either path. */
+Test(odmr, a_symlinked_spool_root_is_followed_once)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	const char *alias = xstrdup(tu_path(dir, "holdlink"));
+	cr_assert_eq(symlink(root, alias), 0);
+	struct session s;
+	start_env(&s, ARGS("-s", alias), NULL,
+		  ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	finish(&s);
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 1);
+	done(&s);
+	free((char *)alias);
+}
+
+/* A spool root that does not exist: a warning when the session starts,
+ * and 451 for a node with held mail (never "no mail"). */
+Test(odmr, a_missing_spool_root_is_a_warning_and_451)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	const char *missing = xstrdup(tu_path(dir, "nohold"));
+	struct session s;
+	start_env(&s, ARGS("-s", missing), NULL,
+		  ARGS(LOGIN, "C:ATRN client.example.net", "C:ATRN unknown.example.net", "C:QUIT"));
+	finish(&s);
+	char want[4300];
+	snprintf(want, sizeof want, "warning spool_root=%s reason=\"No such file or directory\"",
+		 missing);
+	cr_expect(strstr(s.log, want), "%s", s.log);
+	cr_expect(strstr(s.out, "C: ATRN client.example.net\nS: 451 4.3.0 Unable to process ATRN "
+				"request now\n"),
+		  "%s", s.out);
+	cr_expect(strstr(s.log, "node=client.example.net code=451 reason=spool-root-missing"), "%s",
+		  s.log);
+	done(&s);
+	free((char *)missing);
+}
+
+/* Two rules may name one maildir, spelt differently (here with a trailing
+ * slash): one ATRN for both nodes locks it once and delivers both. */
+Test(odmr, two_nodes_sharing_one_maildir_spelt_differently)
+{
+	hold("shared", body1, RCPTS("a@shared1.example.net"));
+	hold("shared", body2, RCPTS("b@shared2.example.net"));
+	hold("shared", body3, RCPTS("c@other.example.com"));
+	struct session s;
+	run(&s,
+	    ARGS("--dir", sink, LOGIN, "C:ATRN shared1.example.net,shared2.example.net", "TURN"));
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 2, "%s", s.log);
+	struct got *g = sink_messages();
+	expect_bytes(find(g, "<a@shared1.example.net>"), body1);
+	expect_bytes(find(g, "<b@shared2.example.net>"), body2);
+	free_got(g);
+	cr_expect_eq(count_in(md("shared"), "new"), 1, "the third node's message stays");
+	done(&s);
+}
+
+/* A maildir made by hand or by another tool may lack tmp/ or failed/:
+ * etrnd-deliver makes them; ATRN must not take it for "no mail". */
+Test(odmr, a_maildir_without_failed_or_tmp_still_has_mail)
+{
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	hold("two.example.net", body2, RCPTS("a@two.example.net"));
+	cr_assert_eq(rmdir(tu_path(md("client.example.net"), "failed")), 0);
+	cr_assert_eq(rmdir(tu_path(md("two.example.net"), "tmp")), 0);
+	struct session s;
+	run(&s, ARGS("--dir", sink, "--rcpt-reply", "a@two.example.net=550 5.1.1 unknown", LOGIN,
+		     "C:ATRN client.example.net,two.example.net", "TURN"));
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 1);
+	cr_expect_eq(count_in(md("client.example.net"), "new"), 0);
+	cr_expect_eq(count_in(md("two.example.net"), "failed"), 1);
+	struct stat st;
+	cr_expect(stat(tu_path(md("client.example.net"), "failed"), &st) == 0 &&
+		      (st.st_mode & 0777) == 0700,
+		  "failed/ not made as etrnd-deliver makes it");
+	done(&s);
+}
+
+/* -u: etrnd -O runs as the user that owns the held mail. Run as another,
+ * it could send a message and then not remove it, and send it again at
+ * every ATRN: a maildir it cannot change is 451 with a log line. */
+Test(odmr, a_maildir_etrnd_cannot_change_is_451_then_delivered_as_its_owner)
+{
+	struct passwd *pw = getpwnam("nobody");
+	if (geteuid() != 0 || !pw)
+		cr_skip_test("needs root and the user nobody");
+	cr_assert_eq(chmod(dir, 0755), 0);
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	const char *maildir = md("client.example.net");
+	cr_assert_eq(chmod(tu_path(maildir, "tmp"), 0755), 0); /* readable, not writable */
+	cr_assert_eq(chmod(tu_path(maildir, "failed"), 0755), 0);
+	struct session s;
+	start_env(&s, ARGS("-u", "nobody"), NULL,
+		  ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "C:QUIT"));
+	finish(&s);
+	EXPECT_LINE(&s, "S: 451 4.3.0 Unable to process ATRN request now");
+	cr_expect(strstr(s.log, "node=client.example.net code=451 reason=maildir-not-writable"),
+		  "%s", s.log);
+	cr_expect(!strstr(s.log, "running as root"), "%s", s.log);
+	cr_expect_eq(sink_count(), 0);
+	done(&s);
+
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "chown -R nobody %s", maildir);
+	cr_assert_eq(system(cmd), 0);
+	start_env(&s, ARGS("-u", "nobody"), NULL,
+		  ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
+	finish(&s);
+	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
+	cr_expect_eq(sink_count(), 1);
+	cr_expect_eq(count_in(maildir, "new"), 0);
+	done(&s);
+}
+
+static int landlock_abi(void)
+{
+	return (int)syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* _VERSION */);
+}
+
+/* Landlock, the kernel's half of -s: an ODMR session writes only beneath
+ * the queue and the spool root. Its maildir is moved out of the root while
+ * the client's server holds the reply to the first message; the 250 then
+ * comes, and the kernel refuses the removal out there: the file stays
+ * (the log says it will be sent again), whatever etrnd's own checks. */
+Test(odmr, landlock_an_odmr_session_cannot_write_outside_the_root)
+{
+	if (landlock_abi() < 1)
+		cr_skip_test("this kernel has no Landlock");
+	hold("client.example.net", body1, RCPTS("a@client.example.net"));
+	const char *moved = xstrdup(tu_path(dir, "outside/moved"));
+	const char *pause = xstrdup(tu_path(dir, "pause"));
+	char reached[4200];
+	snprintf(reached, sizeof reached, "%s.reached", pause);
+	char *before = snapshot(tu_path(md("client.example.net"), "new"));
+	struct session s;
+	start(&s, ARGS("--dir", sink, "--pause-at-eom", pause, LOGIN, "C:ATRN client.example.net",
+		       "TURN"));
+	cr_assert(wait_for_file(reached, 60), "the message never reached the client");
+	cr_assert_eq(rename(md("client.example.net"), moved), 0);
+	tu_write(pause, "go\n");
+	finish(&s);
+	cr_expect_eq(sink_count(), 1, "the client's server has it");
+	char *after = snapshot(tu_path(moved, "new"));
+	cr_expect_str_eq(after, before, "removed outside the root");
+	cr_expect(strstr(s.log, "DELIVERED BUT NOT RECORDED in new/"), "%s", s.log);
+	cr_expect(strstr(s.log, "Permission denied"), "%s", s.log);
+	free(before), free(after);
+	free((char *)moved), free((char *)pause);
+	done(&s);
+}
+
+/* -- implicit TLS ----------------------------------------------------- */
+
+static void make_cert(void)
+{
+	char cmd[8400];
+	snprintf(cmd, sizeof cmd,
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=mx.example "
+		 "-addext subjectAltName=DNS:mx.example >/dev/null 2>&1",
+		 dir, dir);
+	cr_assert_eq(system(cmd), 0, "openssl req failed");
+}
+
+/* Under TLS, PLAIN is on offer too, and AUTH PLAIN with its initial
+ * response and ATRN may share one write: the group ends at ATRN. */
+Test(odmr, implicit_tls_plain_and_atrn_in_one_write_then_the_turn)
+{
+	make_cert();
+	hold("plain.example.net", body1, RCPTS("a@plain.example.net"));
+	char *hash = NULL;
+	{
+		const char *argv[] = {"etrnd-rules", "-p", NULL};
+		struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		r.out[strcspn(r.out, "\n")] = '\0';
+		hash = xstrdup(r.out);
+		tu_run_free(&r);
+	}
+	char extra[600];
+	snprintf(extra, sizeof extra,
+		 "user:plain.user %s\n"
+		 "plain.example.net users=plain.user spool=%s/plain.example.net\n",
+		 hash, root);
+	write_rules(extra);
+	unsigned char ir[64];
+	int irlen = snprintf((char *)ir, sizeof ir, "%cplain.user%csecret", 0, 0);
+	char b64[128], group[300];
+	b64_encode(ir, (size_t)irlen, b64, sizeof b64);
+	snprintf(group, sizeof group, "C:AUTH PLAIN %s\nATRN plain.example.net", b64);
+	const char *cert = xstrdup(tu_path(dir, "cert.pem")),
+		   *key = xstrdup(tu_path(dir, "key.pem"));
+	struct session s;
+	start_env(&s, ARGS("-C", cert, "-K", key, "-S"), NULL,
+		  ARGS("--tls", "--cafile", cert, "--servername", "mx.example", "--dir", sink,
+		       "C:EHLO client.test", group, "TURN"));
+	finish(&s);
+	EXPECT_LINE(&s, "S: 250-AUTH PLAIN LOGIN CRAM-MD5");
+	cr_expect(strstr(s.out, "S: 235 2.7.0 Authentication successful\n"
+				"S: 250 2.0.0 OK now reversing the connection\n"),
+		  "%s", s.out);
+	cr_expect_eq(sink_count(), 1, "%s\n%s", s.out, s.log);
+	struct got *g = sink_messages();
+	expect_bytes(find(g, "<a@plain.example.net>"), body1);
+	free_got(g);
+	cr_expect(strstr(s.log, "end client=192.0.2.7 helo=client.test tls=TLSv1.3"), "%s", s.log);
+	done(&s);
+	free(hash), free((char *)cert), free((char *)key);
 }
