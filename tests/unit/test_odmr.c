@@ -487,6 +487,35 @@ Test(odmr, atrn_needs_auth_a_wrong_password_is_535_a_login_not_in_users_450)
 	done(&s);
 }
 
+/* A login without cram= (password= only, for PLAIN inside TLS) fails
+ * CRAM-MD5 as a wrong password does, and so does a name that is no login:
+ * the same reply, only the log tells them apart. */
+Test(odmr, cram_md5_for_a_login_without_cram_fails_like_a_wrong_password)
+{
+	const char *argv[] = {"etrnd-rules", "-p", NULL};
+	struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	char extra[300];
+	snprintf(extra, sizeof extra, "user:pwonly %s\n", r.out);
+	tu_run_free(&r);
+	write_rules(extra);
+	struct session s;
+	run(&s, ARGS("C:EHLO client.test", "AUTH:pwonly:secret", "AUTH:nobody.here:secret",
+		     "C:ATRN client.example.net", "C:QUIT"));
+	const char *p = s.out;
+	int n = 0;
+	while ((p = strstr(p, "S: 535 5.7.8 Authentication credentials invalid\n")))
+		n++, p++;
+	cr_expect_eq(n, 2, "%s", s.out);
+	EXPECT_LINE(&s, "S: 530 5.7.0 Authentication required");
+	cr_expect(strstr(s.log, "user=pwonly mech=CRAM-MD5 result=failed reason=bad-credentials"),
+		  "%s", s.log);
+	cr_expect(strstr(s.log, "user=nobody.here mech=CRAM-MD5 result=failed reason=no-login"),
+		  "%s", s.log);
+	done(&s);
+}
+
 /* RFC 2645's grammar: host names, a comma between them, at most
  * ATRN_NODES_MAX; anything else 501 before any rule is looked at. */
 Test(odmr, atrn_syntax_and_the_node_limit_are_501)
