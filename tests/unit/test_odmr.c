@@ -103,8 +103,11 @@ static void setup(void)
 	write_rules(NULL);
 }
 
+static void smtpsink_stop(void);
+
 static void teardown(void)
 {
+	smtpsink_stop(); /* also after a failed assertion */
 	tu_rmtree(dir);
 	free(dir), free(root), free(cdb), free(queue), free(etrnd_log), free(sink);
 }
