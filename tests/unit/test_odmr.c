@@ -23,6 +23,7 @@
 #include "bounds.h"
 #include "sasl.h"
 #include "testutil.h"
+#include "tlsio.h"
 
 static char *dir, *root, *cdb, *queue, *etrnd_log, *sink;
 static const char *pass = "secret";
@@ -1148,6 +1149,10 @@ static void make_cert(void)
  * response and ATRN may share one write: the group ends at ATRN. */
 Test(odmr, implicit_tls_plain_and_atrn_in_one_write_then_the_turn)
 {
+	if (!tlsio_available())
+		cr_skip_test("built without TLS (make TLS=no)");
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		cr_skip_test("no openssl to make a certificate");
 	make_cert();
 	hold("plain.example.net", body1, RCPTS("a@plain.example.net"));
 	char *hash = NULL;
