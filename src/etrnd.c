@@ -199,6 +199,19 @@ static void check_queue(const char *queuedir)
 	close(q);
 }
 
+/* -O: a spool root that cannot be resolved (missing, unreadable) makes
+ * every ATRN with held mail 451; the log says why when the session
+ * starts, not only in each ATRN's line. */
+static void spool_root_warning(const char *root, const char *reason)
+{
+	struct logline l;
+
+	ll_start(&l, "warning");
+	ll_str(&l, "spool_root", root);
+	ll_str(&l, "reason", reason);
+	ll_emit(&l);
+}
+
 static void log_end(const struct session *s, const struct queuestart *c, struct tlsio *tls,
 		    long long start_ms)
 {
@@ -287,7 +300,8 @@ int main(int argc, char **argv)
 		s.cram_ok = authcheck_cram_offered(&ctx.policy);
 	}
 	if (o.odmr) {
-		odmr_init(&odmr, &ctx.policy, &client, ctx.client_text, o.spool_root, host);
+		if (odmr_init(&odmr, &ctx.policy, ctx.client_text, o.spool_root, host) < 0)
+			spool_root_warning(o.spool_root, strerror(errno));
 		s.atrn = odmr_atrn;
 		s.atrn_ctx = &odmr;
 		env.reverse = odmr_reverse;

@@ -245,19 +245,51 @@ static void compile_lines(struct build *j, FILE *in)
 		j->io_error = errno ? errno : EIO;
 }
 
-/* Makes the finished temp file durable and renames it over cdb_path;
- * closes fd in every case. Returns 0; -1 when nothing was installed (the
- * temp file is still there); or 1 when the new cdb is in place and in use
- * but the fsync of its directory (dir) failed, so that after a crash the
- * previous one may be back. errno is set for -1 and 1. */
-static int install(int fd, const char *tmp, const char *cdb_path, char *dir, size_t dirsize)
+/* The mode and group the new cdb gets: those of the one it replaces, so
+ * that an administrator who made it 0640 root:etrnd (it may hold cram=
+ * secrets) keeps that; else 0644 and our own group (*gid -1). 0, or -1
+ * with errno when cdb_path cannot be examined. */
+static int old_attrs(const char *cdb_path, mode_t *mode, gid_t *gid)
 {
+	struct stat st;
+
+	*mode = 0644;
+	*gid = (gid_t)-1;
+	if (stat(cdb_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode)) {
+		*mode = st.st_mode & 0777;
+		*gid = st.st_gid;
+	}
+	return 0;
+}
+
+/* Gives the temp file the old cdb's group and mode, makes it durable and
+ * renames it over cdb_path; closes fd in every case. Returns 0; -1 when
+ * nothing was installed (the temp file is still there; *what names the
+ * step when it is not the write itself); or 1 when the new cdb is in place
+ * and in use but the fsync of its directory (dir) failed, so that after a
+ * crash the previous one may be back. errno is set for -1 and 1. *mode
+ * gets the new cdb's mode. */
+static int install(int fd, const char *tmp, const char *cdb_path, char *dir, size_t dirsize,
+		   mode_t *mode, const char **what)
+{
+	gid_t gid;
+	struct stat st;
+
+	*what = NULL;
 	if (dir_of(cdb_path, dir, dirsize) < 0) {
 		close(fd);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+	int rc = old_attrs(cdb_path, mode, &gid);
+	if (rc < 0)
+		*what = "unable to examine the cdb it replaces";
+	else if (gid != (gid_t)-1 && fstat(fd, &st) == 0 && st.st_gid != gid &&
+		 (rc = fchown(fd, (uid_t)-1, gid)) < 0)
+		*what = "unable to give it the group of the cdb it replaces";
+	if (rc < 0 || fchmod(fd, *mode) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -278,9 +310,25 @@ static int open_temp(const char *cdb_path, char *tmp, size_t size)
 	return mkostemp(tmp, O_CLOEXEC);
 }
 
+/* cram= values are password equivalents: a database that holds them and
+ * that every local user can read is worth a warning (the exit status
+ * stays what it is). */
+static void warn_readable(struct build *j, const char *cdb_path, mode_t mode)
+{
+	if (!j->cram || !(mode & S_IROTH))
+		return;
+	fprintf(j->errs,
+		"etrnd-rules: warning: %s holds cram= secrets (password equivalents) and is "
+		"readable by everyone (mode %04o); make it readable only by root and etrnd's "
+		"user (chgrp GROUP %s; chmod 0640 %s): later runs keep its mode and group\n",
+		cdb_path, (unsigned)mode, cdb_path, cdb_path);
+}
+
 static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path)
 {
 	char dir[4096];
+	const char *what = NULL;
+	mode_t mode = 0;
 
 	if (j->errors) {
 		cdb_make_finish(&j->cm); /* only to free its memory */
@@ -297,14 +345,17 @@ static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path
 			j->io_error = errno;
 		close(fd);
 	} else {
-		rc = install(fd, tmp, cdb_path, dir, sizeof dir);
+		rc = install(fd, tmp, cdb_path, dir, sizeof dir, &mode, &what);
 	}
 	if (rc < 0) {
 		int e = j->io_error ? j->io_error : errno;
 		unlink(tmp);
-		fprintf(j->errs, "etrnd-rules: unable to write %s: %s\n", cdb_path, strerror(e));
+		fprintf(j->errs, "etrnd-rules: unable to write %s%s%s: %s\n", cdb_path,
+			what ? ": " : "", what ? what : "", strerror(e));
 		return COMPILE_IO_ERROR;
 	}
+	int e = errno;
+	warn_readable(j, cdb_path, mode);
 	if (rc > 0) {
 		/* Not "unable to write": the new database is live. Only its
 		 * survival across a crash is in doubt, and running etrnd-rules
@@ -313,7 +364,7 @@ static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path
 			"etrnd-rules: %s is in place and in use, but the fsync of directory %s "
 			"failed: %s; after a crash the previous database may be back, so run "
 			"etrnd-rules again\n",
-			cdb_path, dir, strerror(errno));
+			cdb_path, dir, strerror(e));
 		return COMPILE_IO_ERROR;
 	}
 	return COMPILE_OK;

@@ -128,3 +128,11 @@ Test(e2e, deliver_mx_against_dnsmasq_in_namespaces, .timeout = 180)
 {
 	script_or_skip("deliver_mx.sh");
 }
+
+/* ODMR (RFC 2645): fetchmail --protocol ODMR against etrnd -O under
+ * tcpserver (etc/odmr/run) as etrnhold: byte for byte, 453, 450, 535, a
+ * kill in the middle of a message, implicit TLS, inetd and xinetd. */
+Test(e2e, odmr_fetchmail_against_etrnd_O_under_tcpserver, .timeout = 240)
+{
+	script_or_skip("odmr.sh");
+}
