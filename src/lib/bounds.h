@@ -108,5 +108,7 @@
 /* A log value longer than this is truncated (untrusted text stays short). */
 #define LOG_VALUE_MAX 100
 #define LOG_LINE_MAX 1024
+/* An output line of a runner's command, in its "output" log line. */
+#define LOG_TEXT_MAX 400
 
 #endif

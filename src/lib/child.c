@@ -103,7 +103,7 @@ static void output_line(struct child *c, const char *node)
 		struct logline l;
 		ll_start(&l, "output");
 		ll_str(&l, "node", node);
-		ll_mem(&l, "text", c->line, c->linelen);
+		ll_long(&l, "text", c->line, c->linelen, sizeof c->line);
 		ll_emit(&l);
 		c->lines++;
 	} else {

@@ -20,7 +20,7 @@ struct child {
 	size_t linelen;
 	int lines;    /* output lines logged */
 	long dropped; /* output octets past the budget */
-	char line[LOG_VALUE_MAX];
+	char line[LOG_TEXT_MAX];
 };
 
 struct child_env {

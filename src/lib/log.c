@@ -55,12 +55,19 @@ void ll_start(struct logline *l, const char *event)
 
 void ll_mem(struct logline *l, const char *key, const char *value, size_t len)
 {
-	char v[LOG_VALUE_MAX + 2];
+	ll_long(l, key, value, len, LOG_VALUE_MAX);
+}
+
+void ll_long(struct logline *l, const char *key, const char *value, size_t len, size_t max)
+{
+	char v[LOG_TEXT_MAX + 2];
 	size_t n = 0;
 	int quote = len == 0;
 
-	if (len > LOG_VALUE_MAX)
-		len = LOG_VALUE_MAX;
+	if (max > LOG_TEXT_MAX)
+		max = LOG_TEXT_MAX;
+	if (len > max)
+		len = max;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
 		if (c == ' ')

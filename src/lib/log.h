@@ -29,6 +29,9 @@ struct logline {
 void ll_start(struct logline *l, const char *event);
 void ll_str(struct logline *l, const char *key, const char *value);
 void ll_mem(struct logline *l, const char *key, const char *value, size_t len);
+/* The same with a limit of its own, up to LOG_TEXT_MAX: a command's output
+ * line, which is the point of its log line. */
+void ll_long(struct logline *l, const char *key, const char *value, size_t len, size_t max);
 void ll_num(struct logline *l, const char *key, long value);
 void ll_emit(struct logline *l);
 
