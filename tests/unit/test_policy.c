@@ -21,18 +21,7 @@ static const char *rules = "# sample\n"
 
 static int compile(const char *dir, const char *text, const char *cdb, char **errs)
 {
-	tu_write(tu_path(dir, "r"), text);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *e = open_memstream(&buf, &len);
-	unsigned long n;
-	int rc = rules_compile(tu_path(dir, "r"), cdb, e, &n);
-	fclose(e);
-	if (errs)
-		*errs = buf;
-	else
-		free(buf);
-	return rc;
+	return tu_compile(dir, text, cdb, errs);
 }
 
 static const char *lookup(struct policy *p, const char *arg)

@@ -34,18 +34,7 @@ int fsync(int fd)
 
 static int compile(const char *dir, const char *text, const char *cdb, char **errs)
 {
-	tu_write(tu_path(dir, "r"), text);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *e = open_memstream(&buf, &len);
-	unsigned long n;
-	int rc = rules_compile(tu_path(dir, "r"), cdb, e, &n);
-	fclose(e);
-	if (errs)
-		*errs = buf;
-	else
-		free(buf);
-	return rc;
+	return tu_compile(dir, text, cdb, errs);
 }
 
 Test(compile, errors_name_file_and_line_and_write_nothing)

@@ -181,21 +181,11 @@ static pid_t start_runner(const char *const *extra)
 	return spawn_runner(extra, NULL);
 }
 
-/* Waits up to seconds for pid to exit: its status (or 128+signal), or -1
- * when it did not (it is then killed). */
+/* Waits up to seconds for pid: its status, or -1 (killed). */
 static int wait_exit(pid_t pid, int seconds)
 {
-	int st;
-	for (int i = 0; i < seconds * 100; i++) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		cr_assert(w >= 0, "waitpid: %s", strerror(errno));
-		if (w == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	int rc = tu_wait_exit(pid, seconds);
+	return rc;
 }
 
 /* Runs etrnd-runner -1 to completion (30 s at most); its exit status. */

@@ -319,22 +319,12 @@ Test(store, over_the_size_limit_is_65_and_leaves_nothing)
 	expect_nothing_left();
 }
 
-/* Waits (bounded) for pid; its exit status, or 128+signal. */
+/* Waits (bounded) for pid: its exit status, or 128+signal. */
 static int reap(pid_t pid, int seconds)
 {
-	int st;
-	for (int i = 0; i < seconds * 100; i++) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		cr_assert(w >= 0, "waitpid: %s", strerror(errno));
-		if (w == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		struct timespec t = {0, 10 * 1000 * 1000};
-		nanosleep(&t, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	cr_assert_fail("pid %d still running after %d s", (int)pid, seconds);
-	return -1;
+	int rc = tu_wait_exit(pid, seconds);
+	cr_assert(rc >= 0, "pid %d still running after %d s", (int)pid, seconds);
+	return rc;
 }
 
 enum child_setup { AS_IS, FSIZE_4K, AS_NOBODY };

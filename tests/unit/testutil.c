@@ -3,7 +3,12 @@
  * Criterion tests. */
 #include "testutil.h"
 
+#include "rulecompile.h"
+
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -184,4 +189,36 @@ void tu_run_free(struct tu_run *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+int tu_wait_exit(int pid, int seconds)
+{
+	int st;
+	for (int i = 0; i < seconds * 100; i++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		cr_assert(w >= 0, "waitpid: %s", strerror(errno));
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		struct timespec t = {0, 10 * 1000 * 1000};
+		nanosleep(&t, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+int tu_compile(const char *dir, const char *text, const char *cdb, char **errs)
+{
+	tu_write(tu_path(dir, "r"), text);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *e = open_memstream(&buf, &len);
+	unsigned long n;
+	int rc = rules_compile(tu_path(dir, "r"), cdb, e, &n);
+	fclose(e);
+	if (errs)
+		*errs = buf;
+	else
+		free(buf);
+	return rc;
 }

@@ -37,6 +37,12 @@ void tu_run_free(struct tu_run *r);
 /* Copies the NULL-terminated extra (may be NULL) into argv from index n
  * on, and terminates argv (which has room for 32 entries). */
 void tu_append(const char **argv, int n, const char *const *extra);
+/* Waits up to seconds for pid to exit: its status (or 128+signal), or -1
+ * when it did not (it is then killed and reaped). */
+int tu_wait_exit(int pid, int seconds);
+/* Compiles rules text (written to dir/r) with rules_compile() into cdb;
+ * the error text in *errs (malloc'd) when errs is not NULL. */
+int tu_compile(const char *dir, const char *text, const char *cdb, char **errs);
 /* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
 void tu_execv(const char *path, const char *const *argv);
 
