@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "smtpdata.h"
+#include "sinkutil.h"
 #include "testutil.h"
 
 struct data_case {
@@ -517,74 +518,21 @@ static void free_names(char **v)
 	free(v);
 }
 
-/* One message the sink stored: its X-Sink header and the data. */
-struct got {
-	char *head, *data;
-	size_t dlen;
-};
-
 static int sink_count(void)
 {
 	int n = tu_count(tu_path(sinkdir, "new"));
 	return n < 0 ? 0 : n;
 }
 
-/* The sink's messages in arrival order; NULL-terminated (head NULL). */
 static struct got *sink_messages(void)
 {
-	char **v = names(tu_path(sinkdir, "new"));
-	struct got *g = calloc(1024, sizeof *g);
-	for (int i = 0; v[i]; i++) {
-		size_t len;
-		char *s = tu_read(tu_path(tu_path(sinkdir, "new"), v[i]), &len);
-		char *sep = strstr(s, "\n\n");
-		cr_assert(sep);
-		*sep = '\0';
-		g[i].head = s;
-		g[i].data = sep + 2;
-		g[i].dlen = len - (size_t)(sep + 2 - s);
-	}
-	free_names(v);
-	return g;
-}
-
-static void free_got(struct got *g)
-{
-	for (int i = 0; g[i].head; i++)
-		free(g[i].head);
-	free(g);
-}
-
-/* The message as it must arrive: CRLF line ends (an existing CRLF kept),
- * one added after a last line without one. */
-static char *wire(const char *p, size_t len, size_t *out)
-{
-	char *w = malloc(2 * len + 3);
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			w[n++] = '\r';
-		w[n++] = p[i];
-	}
-	if (len > 0 && p[len - 1] != '\n')
-		w[n++] = '\r', w[n++] = '\n';
-	*out = n;
-	return w;
-}
-
-/* The sink's message whose header has needle (an X-Sink-Rcpt line, ...). */
-static const struct got *find(const struct got *g, const char *needle)
-{
-	for (int i = 0; g[i].head; i++)
-		if (strstr(g[i].head, needle))
-			return &g[i];
-	return NULL;
+	return tu_sink_messages(sinkdir);
 }
 
 static void expect_bytes(const struct got *g, const char *body, size_t len)
 {
 	size_t wl;
-	char *w = wire(body, len, &wl);
+	char *w = tu_wire(body, len, &wl);
 	cr_expect(g->dlen == wl && memcmp(g->data, w, wl) == 0,
 		  "not byte for byte: %zu octets arrived, %zu expected (%s)", g->dlen, wl, g->head);
 	free(w);
@@ -660,20 +608,20 @@ Test(deliver, byte_for_byte)
 	struct got *g = sink_messages();
 	const struct got *m;
 	cr_assert_eq(sink_count(), 6);
-	cr_assert((m = find(g, "<d@client.example.net>")));
+	cr_assert((m = tu_find(g, "<d@client.example.net>")));
 	expect_bytes(m, dots, sizeof dots - 1);
 	cr_expect_null(strstr(m->head, "BODY=8BITMIME"));
-	cr_assert((m = find(g, "<e@client.example.net>")));
+	cr_assert((m = tu_find(g, "<e@client.example.net>")));
 	expect_bytes(m, eight, sizeof eight - 1);
 	cr_expect(strstr(m->head, "BODY=8BITMIME"), "%s", m->head);
-	cr_assert((m = find(g, "<n@client.example.net>")));
+	cr_assert((m = tu_find(g, "<n@client.example.net>")));
 	expect_bytes(m, nofinal, sizeof nofinal - 1);
-	cr_assert((m = find(g, "<c@client.example.net>")));
+	cr_assert((m = tu_find(g, "<c@client.example.net>")));
 	expect_bytes(m, crlf, sizeof crlf - 1);
-	cr_assert((m = find(g, "<b@client.example.net>")));
+	cr_assert((m = tu_find(g, "<b@client.example.net>")));
 	expect_bytes(m, bounce, sizeof bounce - 1);
 	cr_expect(strstr(m->head, "X-Sink-Mail: <> SIZE="), "%s", m->head);
-	cr_assert((m = find(g, "<big@client.example.net>")));
+	cr_assert((m = tu_find(g, "<big@client.example.net>")));
 	expect_bytes(m, big, blen);
 	cr_expect(strstr(m->head, "X-Sink-Mail: <a@example.org> SIZE="), "%s", m->head);
 	/* SIZE= is what arrived (RFC 1870) */
@@ -682,7 +630,7 @@ Test(deliver, byte_for_byte)
 		cr_assert(s, "%s", g[i].head);
 		cr_expect_eq(strtoul(s + 5, NULL, 10), g[i].dlen, "%s", g[i].head);
 	}
-	free_got(g);
+	tu_free_got(g);
 	free(big);
 }
 
@@ -712,7 +660,7 @@ Test(deliver, over_ipv6)
 	cr_assert(g[0].head && !g[1].head);
 	cr_expect(strstr(g[0].head, "X-Sink-Local: ::1:"), "%s", g[0].head);
 	expect_bytes(&g[0], body, sizeof body - 1);
-	free_got(g);
+	tu_free_got(g);
 	cr_expect_eq(md_count("new"), 0);
 }
 
@@ -752,14 +700,15 @@ Test(deliver, exactly_the_nodes_recipients)
 	free(log);
 	struct got *g = sink_messages();
 	cr_assert_eq(sink_count(), 2);
-	const struct got *m = find(g, "Subject: 1");
-	cr_assert(m || (m = find(g, "<a@client.example.net>")));
+	const struct got *m = tu_find(g, "Subject: 1");
+	cr_assert(m || (m = tu_find(g, "<a@client.example.net>")));
 	cr_expect(strstr(m->head, "X-Sink-Rcpt: <a@client.example.net>") &&
 		      !strstr(m->head, "notclient"),
 		  "%s", m->head);
-	cr_expect(find(g, "<g@CLIENT.Example.NET>"), "case folded");
-	cr_expect(!find(g, "evil") && !find(g, "client-example") && !find(g, "sub.client"));
-	free_got(g);
+	cr_expect(tu_find(g, "<g@CLIENT.Example.NET>"), "case folded");
+	cr_expect(!tu_find(g, "evil") && !tu_find(g, "client-example") &&
+		  !tu_find(g, "sub.client"));
+	tu_free_got(g);
 	/* untouched: byte for byte; the shared one keeps only its other recipient */
 	cr_expect_eq(md_count("new"), 5);
 	cr_expect_eq(held_with("to a@client.example.net\n"), 0);
@@ -787,10 +736,10 @@ Test(deliver, exactly_the_nodes_recipients)
 	free(log);
 	g = sink_messages();
 	cr_assert_eq(sink_count(), 3);
-	m = find(g, "<e@sub.example.org>");
+	m = tu_find(g, "<e@sub.example.org>");
 	cr_assert(m);
 	cr_expect(strstr(m->head, "X-Sink-Rcpt: <f@example.org>"), "one transaction: %s", m->head);
-	free_got(g);
+	tu_free_got(g);
 	cr_expect_eq(md_count("new"), 4);
 	cr_expect_eq(held_with("Subject: 4\n"), 0);
 }
@@ -862,7 +811,7 @@ Test(deliver, helo_when_ehlo_is_not_known)
 	cr_expect(strstr(g[0].head, "X-Sink-Mail: <s@example.org>\n"), "no ESMTP parameters: %s",
 		  g[0].head);
 	expect_bytes(&g[0], body, sizeof body - 1);
-	free_got(g);
+	tu_free_got(g);
 }
 
 Test(deliver, rcpt_451_keeps_the_message_and_exits_75)
@@ -898,7 +847,7 @@ Test(deliver, rcpt_550_for_one_recipient)
 	cr_expect(strstr(g[0].head, "X-Sink-Rcpt: <a@client.example.net>") &&
 		      !strstr(g[0].head, "<b@") && !strstr(g[0].head, "<c@"),
 		  "%s", g[0].head);
-	free_got(g);
+	tu_free_got(g);
 	char *failed = snapshot("failed"), *left = snapshot("new");
 	cr_expect(strstr(failed, "etrnd-envelope 1\nfrom s@example.org\nto b@client.example.net\n"
 				 "error b@client.example.net 550 5.1.1 no such user\n\n"
@@ -1211,7 +1160,7 @@ Test(deliver, after_a_refused_data_the_next_message_goes_through)
 		cr_expect_eq(sink_count(), 1, "second message refused after the first");
 		struct got *g = sink_messages();
 		cr_expect(g[0].head && strstr(g[0].head, "<y@client.example.net>"));
-		free_got(g);
+		tu_free_got(g);
 		cr_expect_eq(md_count("new"), 0);
 		cr_expect_eq(md_count("failed"), 1);
 		sink_stop();
@@ -1272,8 +1221,8 @@ Test(deliver, a_rewrite_that_cannot_be_written_never_gives_a_second_copy)
 	cr_expect_eq(deliver_fsize(1L << 30, "client.example.net"), 0);
 	cr_expect_eq(sink_count(), 2);
 	struct got *g = sink_messages();
-	cr_expect(find(g, "<a@client.example.net>") && find(g, "<c@client.example.net>"));
-	free_got(g);
+	cr_expect(tu_find(g, "<a@client.example.net>") && tu_find(g, "<c@client.example.net>"));
+	tu_free_got(g);
 	cr_expect_eq(held_with("to b@notclient.example.net\n\n"), 1);
 	cr_expect_eq(md_count("new"), 1);
 	cr_expect_eq(md_count("failed"), 1);
@@ -1319,7 +1268,7 @@ Test(deliver, over_an_established_connection_as_odmr_will)
 	cr_assert(g[0].head && !g[1].head);
 	cr_expect(strstr(g[0].head, "X-Sink-Helo: EHLO odmr.example.org"), "%s", g[0].head);
 	expect_bytes(&g[0], body, sizeof body - 1);
-	free_got(g);
+	tu_free_got(g);
 	cr_expect_eq(md_count("new"), 1, "the other node's message stays");
 	char *slog = tu_read(sinklog, NULL);
 	cr_expect(slog && strstr(slog, " QUIT"), "%s", slog);
@@ -1351,7 +1300,7 @@ Test(deliver, a_thousand_recipients_in_one_pipelined_transaction)
 	for (const char *p = g[0].head; (p = strstr(p, "X-Sink-Rcpt: ")); p++)
 		n++;
 	cr_expect_eq(n, HELD_RCPTS_MAX);
-	free_got(g);
+	tu_free_got(g);
 	cr_expect_eq(md_count("new"), 1, "the other node's message stays");
 }
 
@@ -1425,7 +1374,7 @@ Test(deliver, tls_starttls_when_offered_verified_with_c_refused_without_it_by_s)
 	cr_expect(g[0].head && strstr(g[0].head, "X-Sink-Helo: EHLO") &&
 		      strstr(g[0].head, " TLS TLSv1."),
 		  "not delivered inside TLS:\n%s", g[0].head ? g[0].head : "(nothing)");
-	free_got(g);
+	tu_free_got(g);
 	/* -c: verified against the CA, by the server's name */
 	hold("s@example.org", "y\n", 2, RCPTS("b@client.example.net"));
 	char dest[64];

@@ -22,6 +22,7 @@
 
 #include "bounds.h"
 #include "sasl.h"
+#include "sinkutil.h"
 #include "testutil.h"
 #include "tlsio.h"
 
@@ -290,75 +291,20 @@ static int has_line(const char *text, const char *line)
 
 /* -- what the client's server received --------------------------------- */
 
-struct got {
-	char *head, *data;
-	size_t dlen;
-};
-
 static int sink_count(void)
 {
 	return count_in(sink, "new");
 }
 
-/* The messages the client's server stored, in arrival order; NULL-ended. */
 static struct got *sink_messages(void)
 {
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "ls -1 %s/new 2>/dev/null | sort -t. -k1,1n", sink);
-	FILE *p = popen(cmd, "r");
-	struct got *g = calloc(256, sizeof *g);
-	char name[512];
-	int n = 0;
-	while (n < 255 && fgets(name, sizeof name, p)) {
-		name[strcspn(name, "\n")] = '\0';
-		size_t len;
-		char *s = tu_read(tu_path(tu_path(sink, "new"), name), &len);
-		char *sep = strstr(s, "\n\n");
-		cr_assert(sep);
-		*sep = '\0';
-		g[n].head = s;
-		g[n].data = sep + 2;
-		g[n++].dlen = len - (size_t)(sep + 2 - s);
-	}
-	pclose(p);
-	return g;
-}
-
-static void free_got(struct got *g)
-{
-	for (int i = 0; g[i].head; i++)
-		free(g[i].head);
-	free(g);
-}
-
-/* The message as it must arrive: CRLF line ends. */
-static char *wire(const char *p, size_t len, size_t *out)
-{
-	char *w = malloc(2 * len + 3);
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			w[n++] = '\r';
-		w[n++] = p[i];
-	}
-	if (len > 0 && p[len - 1] != '\n')
-		w[n++] = '\r', w[n++] = '\n';
-	*out = n;
-	return w;
-}
-
-static const struct got *find(const struct got *g, const char *needle)
-{
-	for (int i = 0; g[i].head; i++)
-		if (strstr(g[i].head, needle))
-			return &g[i];
-	return NULL;
+	return tu_sink_messages(sink);
 }
 
 static void expect_bytes(const struct got *g, const char *body)
 {
 	size_t wl;
-	char *w = wire(body, strlen(body), &wl);
+	char *w = tu_wire(body, strlen(body), &wl);
 	cr_expect(g && g->dlen == wl && memcmp(g->data, w, wl) == 0,
 		  "not byte for byte: %zu octets arrived, %zu expected", g ? g->dlen : 0, wl);
 	free(w);
@@ -407,17 +353,17 @@ Test(odmr, delivers_the_nodes_mail_byte_for_byte_over_the_clients_connection)
 	EXPECT_LINE(&s, "R: QUIT");
 	struct got *g = sink_messages();
 	cr_expect_eq(sink_count(), 3);
-	const struct got *m = find(g, "<a@client.example.net>");
+	const struct got *m = tu_find(g, "<a@client.example.net>");
 	cr_expect(m && strstr(m->head, "X-Sink-Mail: <s@example.org>"), "%s", m ? m->head : "-");
 	expect_bytes(m, body1);
-	m = find(g, "<b@client.example.net>");
+	m = tu_find(g, "<b@client.example.net>");
 	cr_expect(m && strstr(m->head, "X-Sink-Mail: <> SIZE=") &&
 		      strstr(m->head, "BODY=8BITMIME") &&
 		      strstr(m->head, "X-Sink-Rcpt: <c@Client.Example.NET>"),
 		  "%s", m ? m->head : "-");
 	expect_bytes(m, body2);
-	expect_bytes(find(g, "<d@client.example.net>"), body3);
-	free_got(g);
+	expect_bytes(tu_find(g, "<d@client.example.net>"), body3);
+	tu_free_got(g);
 	const char *maildir = md("client.example.net");
 	cr_expect_eq(count_in(maildir, "new") + count_in(maildir, "cur"), 0,
 		     "the maildir is empty");
@@ -635,11 +581,11 @@ Test(odmr, the_clients_server_4xx_keeps_5xx_moves_to_failed)
 	EXPECT_LINE(&s, "R: QUIT");
 	struct got *g = sink_messages();
 	cr_expect_eq(sink_count(), 2, "ok and the mixed one's ok2");
-	expect_bytes(find(g, "<ok@client.example.net>"), body1);
-	const struct got *m = find(g, "<ok2@client.example.net>");
+	expect_bytes(tu_find(g, "<ok@client.example.net>"), body1);
+	const struct got *m = tu_find(g, "<ok2@client.example.net>");
 	cr_expect(m && !strstr(m->head, "later2") && !strstr(m->head, "gone2"), "%s",
 		  m ? m->head : "-");
-	free_got(g);
+	tu_free_got(g);
 	const char *maildir = md("client.example.net");
 	char *waiting = snapshot(tu_path(maildir, "new")),
 	     *failed = snapshot(tu_path(maildir, "failed"));
@@ -695,8 +641,8 @@ Test(odmr, a_connection_lost_in_the_middle_of_a_message_keeps_it)
 	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
 	cr_expect_eq(sink_count(), 2);
 	struct got *g = sink_messages();
-	expect_bytes(find(g, "<b@client.example.net>"), body);
-	free_got(g);
+	expect_bytes(tu_find(g, "<b@client.example.net>"), body);
+	tu_free_got(g);
 	cr_expect_eq(count_in(maildir, "new"), 0);
 	done(&s);
 	free(body);
@@ -1026,9 +972,9 @@ Test(odmr, two_nodes_sharing_one_maildir_spelt_differently)
 	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
 	cr_expect_eq(sink_count(), 2, "%s", s.log);
 	struct got *g = sink_messages();
-	expect_bytes(find(g, "<a@shared1.example.net>"), body1);
-	expect_bytes(find(g, "<b@shared2.example.net>"), body2);
-	free_got(g);
+	expect_bytes(tu_find(g, "<a@shared1.example.net>"), body1);
+	expect_bytes(tu_find(g, "<b@shared2.example.net>"), body2);
+	tu_free_got(g);
 	cr_expect_eq(count_in(md("shared"), "new"), 1, "the third node's message stays");
 	done(&s);
 }
@@ -1188,8 +1134,8 @@ Test(odmr, implicit_tls_plain_and_atrn_in_one_write_then_the_turn)
 		  "%s", s.out);
 	cr_expect_eq(sink_count(), 1, "%s\n%s", s.out, s.log);
 	struct got *g = sink_messages();
-	expect_bytes(find(g, "<a@plain.example.net>"), body1);
-	free_got(g);
+	expect_bytes(tu_find(g, "<a@plain.example.net>"), body1);
+	tu_free_got(g);
 	cr_expect(strstr(s.log, "end client=192.0.2.7 helo=client.test tls=TLSv1.3"), "%s", s.log);
 	done(&s);
 	free(hash), free((char *)cert), free((char *)key);
