@@ -36,7 +36,7 @@ static int cram_ok(const char *cram, const char *challenge, const char *digest)
 	if (cram_parse(cram ? cram : nobody, CRAM_HEX, &c) < 0)
 		return 0;
 	cram_hmac(&c, challenge, strlen(challenge), mac);
-	for (int i = 0; i < 16; i++) {
+	for (size_t i = 0; i < 16; i++) {
 		hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
 		hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
 	}

@@ -26,7 +26,7 @@ static void block(uint32_t s[4], const unsigned char *p)
 {
 	uint32_t w[16], a = s[0], b = s[1], c = s[2], d = s[3];
 
-	for (int i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
 		       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
 	for (unsigned i = 0; i < 64; i++) {
@@ -157,7 +157,7 @@ int cram_parse(const char *s, size_t len, struct cram_secret *c)
 		for (int i = 0; i < 4; i++) {
 			w[k][i] = 0;
 			for (int b = 0; b < 4; b++) {
-				const char *p = s + 32 * k + 8 * i + 2 * b;
+				const char *p = s + (size_t)(32 * k + 8 * i + 2 * b);
 				int hi = unhex(p[0]), lo = unhex(p[1]);
 				if (hi < 0 || lo < 0)
 					return -1;

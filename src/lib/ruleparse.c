@@ -129,11 +129,12 @@ static const struct rule_attr *not_alone(uint64_t seen)
 static int login_key(struct cursor *c, size_t e, struct node *key)
 {
 	const size_t plen = sizeof RULES_LOGIN_PREFIX - 1;
-	char name[LOGIN_BUF], shown[81];
+	char name[LOGIN_BUF];
 
 	if (e - c->pos < plen || memcmp(c->s + c->pos, RULES_LOGIN_PREFIX, plen) != 0)
 		return 0;
 	if (login_parse(name, c->s + c->pos + plen, e - c->pos - plen) < 0) {
+		char shown[81];
 		text_sanitize(shown, sizeof shown, c->s + c->pos, e - c->pos);
 		return fail(c, "'%s' is not a login (user:NAME, NAME 1-64 of a-z 0-9 . _ @ + -)",
 			    shown);

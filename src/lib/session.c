@@ -279,8 +279,6 @@ static void new_challenge(struct session *s)
 
 static void auth_start(struct session *s, const struct mechanism *m, const char *init, size_t ilen)
 {
-	char b64[128];
-
 	s->mech = m->mech;
 	s->sasl = 1;
 	s->sasl_user[0] = '\0';
@@ -290,6 +288,7 @@ static void auth_start(struct session *s, const struct mechanism *m, const char 
 			reply(s, "501 5.5.2 CRAM-MD5 takes no initial response");
 			return;
 		}
+		char b64[128];
 		new_challenge(s);
 		b64_encode((const unsigned char *)s->challenge, strlen(s->challenge), b64,
 			   sizeof b64);
@@ -321,14 +320,12 @@ static void cmd_auth(struct session *s, const char *arg, size_t len)
 		i++;
 	if (!s->auth) {
 		reply(s, "502 5.5.1 Command not implemented");
-	} else if (!m) {
-		reply(s, "504 5.5.4 Unrecognized authentication type");
-	} else if (!s->tls && !offered(s, m)) {
+	} else if (m && !offered(s, m) && !s->tls) { /* known, but only inside TLS */
 		reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
-	} else if (!s->ehlo || s->user[0]) {
-		reply(s, "503 5.5.1 %s", s->user[0] ? "Already authenticated" : "Say EHLO first");
 	} else if (!m || !offered(s, m)) {
 		reply(s, "504 5.5.4 Unrecognized authentication type");
+	} else if (!s->ehlo || s->user[0]) {
+		reply(s, "503 5.5.1 %s", s->user[0] ? "Already authenticated" : "Say EHLO first");
 	} else {
 		auth_start(s, m, arg + i, len - i);
 	}
@@ -568,7 +565,7 @@ int session_line(struct session *s, const char *line, size_t len)
 	s->commands++;
 	if (too_many_errors(s))
 		return 1;
-	if (len > SMTP_TEXT_MAX && (len < 5 || strncasecmp(line, "AUTH ", 5) != 0)) {
+	if (len > SMTP_TEXT_MAX && strncasecmp(line, "AUTH ", 5) != 0) {
 		reply(s, "500 5.5.2 Line too long"); /* only AUTH may be longer */
 		return 0;
 	}
