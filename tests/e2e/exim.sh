@@ -386,14 +386,15 @@ grep -q "run node=sub.example.org rule=@example.org cmd=$FLUSH status=exit:0" \
 ex flush -bpru | grep -qx ' *a@example.org' || fail "a@example.org left with sub.example.org"
 say "ETRN sub.example.org, under @example.org: only sub.example.org's message"
 
-# Nothing queued: the shipped rule logs exit 69; a bare exim line exit 0.
+# Nothing queued: the shipped rule logs exit 1 and "nothing queued", as the
+# Postfix and Sendmail wrappers do; a bare exim line exit 0.
 mkdir "$T/client.flush3"
 mv "$T/client/new/"* "$T/client.flush3/"
 etrn client.example.net >/dev/null
 if runner runner7.log; then cat "$T/runner7.log"; fail "the runner succeeded with nothing queued"; fi
-grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=exit:69" \
-	"$T/runner7.log" || { cat "$T/runner7.log"; fail "exit 69 not logged"; }
-grep -q 'text="etrnd-exim-flush: node=client.example.net queued=0: nothing to deliver"' "$T/runner7.log" ||
+grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=exit:1 " \
+	"$T/runner7.log" || { cat "$T/runner7.log"; fail "exit 1 not logged"; }
+grep -q 'text="etrnd-exim-flush: nothing queued for client.example.net: nothing flushed"' "$T/runner7.log" ||
 	{ cat "$T/runner7.log"; fail "no reason logged"; }
 echo "client.example.net  run=\"$EXIM -C $T/flush/exim.conf -DETRND_NODE=%n -Rrf @client[.]example[.]net\$\"" \
 	> "$T/bare.rules"
@@ -403,7 +404,7 @@ runner runner8.log || { cat "$T/runner8.log"; fail "etrnd-runner failed"; }
 grep -q "run node=client.example.net rule=client.example.net cmd=$EXIM status=exit:0" "$T/runner8.log" ||
 	{ cat "$T/runner8.log"; fail "a bare exim line: not exit 0"; }
 [ "$(sink_count client)" = 0 ] || fail "mail left"
-say "nothing queued: etrnd-exim-flush exit 69 with its reason; a bare exim -Rrf line logs exit:0"
+say "nothing queued: the runner logged etrnd-exim-flush's status=exit:1 and 'nothing queued for client.example.net'; a bare exim -Rrf line logs exit:0"
 
 # The old recipe on the same queue (hold_domains, no etrnd_held router):
 # "exim -Rf %n" is a substring match, and -qf ignores hold_domains.

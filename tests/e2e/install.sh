@@ -25,6 +25,13 @@ got=$(cd "$D" && find opt -path '*/share/doc' -prune -o -type f -print | sed 's|
 [ "$got" = "$expect" ] || fail "installed tree differs:
 $got"
 [ -f "$D/opt/etrnd/share/doc/etrnd/examples/postfix/main.cf.etrn" ] || fail "no examples"
+# The flush wrappers are not installed as programs (each recipe's README
+# has them copied to /usr/local/sbin by hand): all three come with the
+# examples, executable.
+for w in postfix/etrnd-postqueue exim/etrnd-exim-flush sendmail/etrnd-sendmail-flush; do
+	[ -f "$D/opt/etrnd/share/doc/etrnd/examples/$w" ] && [ -x "$D/opt/etrnd/share/doc/etrnd/examples/$w" ] ||
+		fail "examples/$w missing or not executable"
+done
 for p in etrnd etrnd-rules etrnd-runner etrnd-store etrnd-deliver; do
 	[ -x "$D/opt/etrnd/sbin/$p" ] || fail "$p not executable"
 done
@@ -33,7 +40,7 @@ out=$(printf 'QUIT\r\n' | "$D/opt/etrnd/sbin/etrnd" -n mx.test -l stderr 2>/dev/
 if command -v man >/dev/null; then
 	man -M "$D/opt/etrnd/share/man" -w etrnd.rules >/dev/null 2>&1 || fail "man cannot find etrnd.rules(5)"
 fi
-say "make install DESTDIR PREFIX=/opt/etrnd: programs in sbin/ and bin/, man pages in share/man"
+say "make install DESTDIR PREFIX=/opt/etrnd: programs in sbin/ and bin/, man pages in share/man, the three flush wrappers among the examples"
 make -s -C "$ROOT" uninstall DESTDIR="$D" PREFIX=/opt/etrnd >/dev/null
 left=$(cd "$D" && find . -type f)
 [ -z "$left" ] || fail "uninstall left: $left"

@@ -15,12 +15,16 @@
 #     ETRN @example.org delivers example.org and sub.example.org, first
 #     with the sink gone (exit 75 logged, all kept), then for real.
 #  2. The flush recipe (sendmail.mc.flush, mailertable.flush,
-#     etrn.rules.flush): the same set held in Sendmail's own queue by the
-#     F=% mailer; each shipped rule line run by the runner, and what it
-#     does measured: -qR is a substring match over whole messages, a plain
-#     -q does not end this hold but any -qR run does, Sendmail's own ETRN
-#     is refused, and the exit status is 0 whether or not anything matched
-#     or was delivered.
+#     etrn.rules.flush, etrnd-sendmail-flush): the same set held in
+#     Sendmail's own queue by the F=% mailer; each shipped rule line run by
+#     the runner, and what it does measured: -qR is a substring match over
+#     whole messages, a plain -q does not end this hold but any -qR run
+#     does, Sendmail's own ETRN is refused. Sendmail's queue run exits 0
+#     whether or not anything matched or was delivered (a bare
+#     "sendmail -qf -qR@%n" rule logs status=exit:0 with nothing queued);
+#     the shipped rules' etrnd-sendmail-flush logs exit:0 only for a flush
+#     that left nothing queued, exit:1 and "nothing queued for NODE" when
+#     nothing was, exit:75 when the node's server is down.
 #
 # Sendmail resolves the machine's host name before it reads its
 # configuration and sleeps 60 s when that name is unqualified; every
@@ -171,11 +175,11 @@ etrn() { # etrn NODE EXPECTED-REPLY
 	echo "$replies" | grep -qxF "$2" || fail "ETRN $1: expected '$2', got: $replies"
 }
 RUNS=0
-runner() { # runner EXPECTED-EXIT: one pass; its log in $T/runner.N.log
+runner() { # runner EXPECTED-EXIT [CDB]: one pass; its log in $T/runner.N.log
 	RUNS=$((RUNS + 1))
 	RLOG=$T/runner.$RUNS.log
 	local rc=0
-	"$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "$T/etrn.cdb" 2> "$RLOG" || rc=$?
+	"$BIN/etrnd-runner" -1 -q "$T/etrnq" -d "${2:-$T/etrn.cdb}" 2> "$RLOG" || rc=$?
 	[ "$rc" -eq "$1" ] || { cat "$RLOG" >&2; fail "etrnd-runner exited $rc, expected $1"; }
 }
 # The flush rules say interval=60: a node's runs start at most once a
@@ -186,6 +190,15 @@ minute_passed() {
 }
 runlog() { # runlog PATTERN: the last runner pass logged a line matching it
 	grep -qE "$1" "$RLOG" || { cat "$RLOG" >&2; fail "the runner's log has no '$1'"; }
+}
+# runout NODE TEXT...: what the last pass's command said, exactly these
+# lines in this order (the runner logs each as output node=NODE text="...")
+runout() {
+	local node=$1 got want
+	shift
+	got=$(sed -n "s/.* output node=$node text=\"\(.*\)\"\$/\1/p" "$RLOG")
+	want=$(printf '%s\n' "$@")
+	[ "$got" = "$want" ] || { cat "$RLOG" >&2; fail "the command for $node said: $got"; }
 }
 
 # -- Sendmail: the test's own mc around the shipped fragment ----------------
@@ -428,17 +441,24 @@ grep -q "^Mesmtp-hold,.*F=[A-Za-z]*%" "$T/sm-flush/sendmail.cf" &&
 grep -q '^O PrivacyOptions=.*noetrn' "$T/sm-flush/sendmail.cf" || fail "no noetrn in the cf"
 check_mailers "$T/sm-flush/sendmail.cf"
 
-# The shipped rules, run through the test's sendmail; notclient.example.net
-# gets the shipped host rule's command too.
+# The shipped rules, etrnd-sendmail-flush from the tree run through the
+# test's sendmail; notclient.example.net gets the shipped host rule too.
 FCMD="$T/smx -C $T/sm-flush/sendmail.cf"
-sed -e "s|/usr/sbin/sendmail |$FCMD |" -e 's|allow=[^ ]*|allow=127.0.0.1|' \
-	"$ROOT/etc/sendmail/etrn.rules.flush" > "$T/etrn.rules"
+SMF=$ROOT/etc/sendmail/etrnd-sendmail-flush
+sed -e "s|/usr/local/sbin/etrnd-sendmail-flush |$SMF -x $T/smx -C $T/sm-flush/sendmail.cf |" \
+	-e 's|allow=[^ ]*|allow=127.0.0.1|' "$ROOT/etc/sendmail/etrn.rules.flush" > "$T/etrn.rules"
 sed -n 's/^client\.example\.net /notclient.example.net /p' "$T/etrn.rules" >> "$T/etrn.rules"
-grep -qxF "client.example.net  allow=127.0.0.1  run=\"$FCMD -qf -qR@%n\"  interval=60  timeout=600" "$T/etrn.rules" &&
-	grep -qxF "@example.org        allow=127.0.0.1  run=\"$FCMD -qf -qR@example.org -qR.example.org\"  interval=60  timeout=600" "$T/etrn.rules" &&
-	[ "$(grep -c "^notclient.example.net .*-qR@%n" "$T/etrn.rules")" -eq 1 ] ||
+[ "$(grep -c "^[^#].*" "$T/etrn.rules")" -eq 3 ] &&
+	grep -qxF "client.example.net  allow=127.0.0.1  run=\"$SMF -x $FCMD %n\"  interval=60  timeout=600" "$T/etrn.rules" &&
+	grep -qxF "@example.org        allow=127.0.0.1  run=\"$SMF -x $FCMD %n\"  interval=60  timeout=600" "$T/etrn.rules" &&
+	[ "$(grep -c "^notclient.example.net .*run=\"$SMF -x $FCMD %n\"" "$T/etrn.rules")" -eq 1 ] ||
 	fail "etrn.rules.flush: unexpected rules: $(grep -v '^#' "$T/etrn.rules")"
 "$BIN/etrnd-rules" "$T/etrn.rules" "$T/etrn.cdb" >/dev/null
+# The bare sendmail line of etrn.rules.flush's comments, for the record
+sed -n 's|^#   \(client\.example\.net  run="\)/usr/sbin/sendmail \(-qf -qR@%n"\)$|\1'"$FCMD"' \2|p' \
+	"$ROOT/etc/sendmail/etrn.rules.flush" > "$T/bare.rules"
+[ "$(wc -l < "$T/bare.rules")" -eq 1 ] || fail "etrn.rules.flush: no bare sendmail line in its comments"
+"$BIN/etrnd-rules" "$T/bare.rules" "$T/bare.cdb" >/dev/null
 
 relay_check sm-flush
 start_sendmail sm-flush "$FLUSH_PORT"
@@ -470,11 +490,24 @@ echo "$replies" | grep -qx '502 5.7.0 Sorry, we do not allow this operation' ||
 	fail "Sendmail's own ETRN was not refused: $replies"
 say "flush: Sendmail's own ETRN answers 502 (noetrn)"
 
-# ETRN client.example.net: the shipped host rule, -qf -qR@client.example.net
+# etrnd-sendmail-flush alone: a node that is not a host or @domain is
+# refused (64); a sendmail that cannot list the queue is not a success (75).
+rc=0
+"$SMF" -x "$T/smx" -C "$T/sm-flush/sendmail.cf" '#queue' 2>/dev/null || rc=$?
+[ "$rc" -eq 64 ] || fail "etrnd-sendmail-flush '#queue' exited $rc, expected 64"
+rc=0
+"$SMF" -x /bin/false client.example.net >/dev/null || rc=$?
+[ "$rc" -eq 75 ] || fail "etrnd-sendmail-flush with a failing sendmail exited $rc, expected 75"
+[ "$(queued)" = "$Q" ] || fail "etrnd-sendmail-flush moved mail: $(queued)"
+
+# ETRN client.example.net: the shipped host rule; etrnd-sendmail-flush runs
+# -qf -qR@client.example.net, which selects the node's 5 messages and
+# client.example.net.evil.test's (a substring match)
 minute_passed
 etrn client.example.net "250 2.0.0 OK, queuing for node client.example.net started"
 runner 0
-runlog "run node=client.example.net rule=client.example.net cmd=$T/smx status=exit:0 "
+runlog "run node=client.example.net rule=client.example.net cmd=$SMF status=exit:0 "
+runout client.example.net "etrnd-sendmail-flush: node=client.example.net messages=6 left=0 sendmail=0"
 "$PY" "$HELPERS/holdset" expect "$T/sink" client.example.net || fail "the client's sink (flush)"
 # ... and what else it released: the substring match took the evil.test
 # domain, the whole-message selection the shared message's other recipient
@@ -482,17 +515,27 @@ runlog "run node=client.example.net rule=client.example.net cmd=$T/smx status=ex
 	fail "the other sink after ETRN client.example.net: $(other_got)"
 Q="x@client-example.net x@example.org x@notclient.example.net x@sub.example.org"
 [ "$(queued)" = "$Q" ] || fail "queued after ETRN client.example.net: $(queued)"
-say "flush: ETRN client.example.net -> the node's 5 messages, and also client.example.net.evil.test and the shared message's notclient.example.net recipient"
+say "flush: ETRN client.example.net -> status=exit:0 (6 messages selected, none left): the node's 5 messages, and also client.example.net.evil.test and the shared message's notclient.example.net recipient"
 mkdir -p "$T/seen/flush-client"
 mv "$T"/sink/new/* "$T/seen/flush-client/"
 
-# The same rule again, with nothing queued for the node: exit 0 all the same
+# The same ETRN again, with nothing queued for the node: the bare sendmail
+# line logs exit 0; the shipped rule exit 1 and "nothing queued", and the
+# runner keeps the trigger for a later try (removed here).
 minute_passed
 etrn client.example.net "250 2.0.0 OK, queuing for node client.example.net started"
-runner 0
+runner 0 "$T/bare.cdb"
 runlog "run node=client.example.net rule=client.example.net cmd=$T/smx status=exit:0 "
-[ "$(n_sink)" -eq 0 ] && [ "$(queued)" = "$Q" ] || fail "the second run moved mail"
-say "flush: the same ETRN with nothing queued for the node: status=exit:0 in the runner's log"
+[ "$(n_sink)" -eq 0 ] && [ "$(queued)" = "$Q" ] || fail "the bare rule's run moved mail"
+minute_passed
+etrn client.example.net "250 2.0.0 OK, queuing for node client.example.net started"
+runner 1
+runlog "run node=client.example.net rule=client.example.net cmd=$SMF status=exit:1 "
+runout client.example.net "etrnd-sendmail-flush: nothing queued for client.example.net: nothing flushed"
+[ -f "$T/etrnq/new/client.example.net" ] || fail "the failed run's trigger is not back in new/"
+rm -f "$T/etrnq/new/client.example.net"
+[ "$(n_sink)" -eq 0 ] && [ "$(queued)" = "$Q" ] || fail "the shipped rule's run moved mail"
+say "flush: the same ETRN with nothing queued for the node: a bare sendmail line logs status=exit:0, the shipped rule status=exit:1 and 'nothing queued for client.example.net'"
 
 # The form the older docs gave for @domain, -qR@%n, is -qR@@example.org
 rc=0
@@ -501,25 +544,46 @@ rc=0
 	fail "-qR@@example.org: exit $rc, queued $(queued)"
 say "flush: -qR@@example.org matches nothing and exits 0"
 
-# ETRN @example.org: the shipped rule, -qR@example.org -qR.example.org
+# ETRN @example.org: the shipped rule; etrnd-sendmail-flush runs
+# -qf -qR@example.org -qR.example.org
 minute_passed
 etrn @example.org "250 2.0.0 OK, queuing for node @example.org started"
 runner 0
-runlog "run node=@example.org rule=@example.org cmd=$T/smx status=exit:0 "
+runlog "run node=@example.org rule=@example.org cmd=$SMF status=exit:0 "
+runout @example.org "etrnd-sendmail-flush: node=@example.org messages=2 left=0 sendmail=0"
 "$PY" "$HELPERS/holdset" expect "$T/sink" @example.org || fail "the sink after ETRN @example.org (flush)"
 Q="x@client-example.net x@notclient.example.net"
 [ "$(queued)" = "$Q" ] || fail "queued after ETRN @example.org: $(queued)"
-say "flush: ETRN @example.org -> example.org and sub.example.org"
+say "flush: ETRN @example.org -> example.org and sub.example.org, status=exit:0"
+# ... and again, with nothing left below example.org: exit 1
+minute_passed
+etrn @example.org "250 2.0.0 OK, queuing for node @example.org started"
+runner 1
+runlog "run node=@example.org rule=@example.org cmd=$SMF status=exit:1 "
+runout @example.org "etrnd-sendmail-flush: nothing queued for @example.org: nothing flushed"
+rm -f "$T/etrnq/new/@example.org"
+# ... and a name below it, which the same rule answers: the command is for
+# that name alone
+minute_passed
+etrn sub.example.org "250 2.0.0 OK, queuing for node sub.example.org started"
+runner 1
+runlog "run node=sub.example.org rule=@example.org cmd=$SMF status=exit:1 "
+runout sub.example.org "etrnd-sendmail-flush: nothing queued for sub.example.org: nothing flushed"
+rm -f "$T/etrnq/new/sub.example.org"
+[ "$(n_sink)" -eq 2 ] && [ "$(queued)" = "$Q" ] || fail "the second @example.org run moved mail"
+say "flush: ETRN @example.org again and ETRN sub.example.org, nothing queued: status=exit:1 and 'nothing queued for @example.org' ('for sub.example.org')"
 
-# A run that delivers nothing because the destination is down: exit 0 too
+# A run that delivers nothing because the destination is down: Sendmail
+# exits 0, etrnd-sendmail-flush sees the message still queued: 75
 stop_pid "$OTHER_PID"
 etrn notclient.example.net "250 2.0.0 OK, queuing for node notclient.example.net started"
-runner 0
-runlog "run node=notclient.example.net rule=notclient.example.net cmd=$T/smx status=exit:0 "
+runner 1
+runlog "run node=notclient.example.net rule=notclient.example.net cmd=$SMF status=exit:75 "
+runout notclient.example.net "etrnd-sendmail-flush: node=notclient.example.net messages=1 left=1 sendmail=0"
 [ "$(queued)" = "$Q" ] || fail "queued after the failed run: $(queued)"
 "$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | grep -q 'Deferred: Connection refused by \[127.0.0.1\]' ||
 	fail "no delivery attempt recorded: $("$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>&1)"
-say "flush: ETRN notclient.example.net with its server down: deferred, status=exit:0 in the runner's log"
+say "flush: ETRN notclient.example.net with its server down: deferred (sendmail exited 0), status=exit:75 in the runner's log"
 stop_pid "$FLUSH_PID"
 
 echo "e2e sendmail: PASS"
