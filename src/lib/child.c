@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "num.h"
 #include "log.h"
 
 /* Every fd from 3 up closes at exec. close_range() where the kernel has it
@@ -29,9 +30,10 @@ static int cloexec_from_3(void)
 	if (!d)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
-		int fd = atoi(e->d_name);
-		if (fd > 2 && fd != dirfd(d))
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		unsigned long long fd;
+		if (num_parse(e->d_name, strlen(e->d_name), 3, 1 << 30, &fd) == 0 &&
+		    (int)fd != dirfd(d))
+			fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	}
 	closedir(d);
 	return 0;

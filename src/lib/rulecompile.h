@@ -5,10 +5,12 @@
 
 #include <stdio.h>
 
+#include "exits.h"
+
 /* Exit statuses, as etrnd-rules returns them. */
-#define COMPILE_OK 0
-#define COMPILE_BAD_RULES 100
-#define COMPILE_IO_ERROR 111
+#define COMPILE_OK EXIT_OK
+#define COMPILE_BAD_RULES EXIT_PERM
+#define COMPILE_IO_ERROR EXIT_TEMP
 
 /* Compiles rules_path into cdb_path. Every error goes to errs as
  * "FILE:LINE: reason"; on any error nothing is written. *nrules gets the
