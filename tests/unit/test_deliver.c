@@ -382,19 +382,11 @@ static void sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* Waits (bounded) for pid: its exit status, or 128+signal. */
-static int reap(pid_t pid, int seconds)
-{
-	int rc = tu_wait_exit(pid, seconds);
-	cr_assert(rc >= 0, "pid %d still running after %d s", (int)pid, seconds);
-	return rc;
-}
-
 static void sink_stop(void)
 {
 	if (sink_pid > 0) {
 		kill(sink_pid, SIGTERM);
-		reap(sink_pid, 10);
+		tu_reap(sink_pid, 10);
 	}
 	sink_pid = -1;
 }
@@ -543,25 +535,6 @@ static char *file_of(const char *sub, const char *name, size_t *len)
 	return tu_read(tu_path(tu_path(mdpath, sub), name), len);
 }
 
-/* The concatenated contents of md/SUB, to compare before and after. */
-static char *snapshot(const char *sub)
-{
-	char **v = names(tu_path(mdpath, sub));
-	char *all = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&all, &n);
-	for (int i = 0; v[i]; i++) {
-		size_t len;
-		char *s = file_of(sub, v[i], &len);
-		fprintf(m, "== %s\n", v[i]);
-		fwrite(s, 1, len, m);
-		free(s);
-	}
-	fclose(m);
-	free_names(v);
-	return all;
-}
-
 static int md_count(const char *sub)
 {
 	int n = tu_count(tu_path(mdpath, sub));
@@ -694,7 +667,7 @@ static int held_with(const char *needle)
 Test(deliver, exactly_the_nodes_recipients)
 {
 	hold_the_set();
-	char *before = snapshot("new"), *log = NULL;
+	char *before = tu_snapshot(tu_path(mdpath, "new")), *log = NULL;
 	sink_start("127.0.0.1:0", NULL);
 	cr_assert_eq(deliver("client.example.net", &log), 0, "%s", log);
 	free(log);
@@ -716,7 +689,7 @@ Test(deliver, exactly_the_nodes_recipients)
 	    held_with("etrnd-envelope 1\nfrom s@example.org\nto b@notclient.example.net\n\n"
 		      "Subject: 1\n\nshared\n"),
 	    1);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	const char *keep[] = {"evil\n", "dash\n", "org\n", "sub\n"};
 	for (int i = 0; i < 4; i++) {
 		/* the same file, with the same name and content */
@@ -817,13 +790,13 @@ Test(deliver, helo_when_ehlo_is_not_known)
 Test(deliver, rcpt_451_keeps_the_message_and_exits_75)
 {
 	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net", "b@client.example.net"));
-	char *before = snapshot("new"), *log = NULL;
+	char *before = tu_snapshot(tu_path(mdpath, "new")), *log = NULL;
 	sink_start("127.0.0.1:0", (const char *[]){"--reply", "rcpt=451 4.3.0 try later", NULL});
 	cr_assert_eq(deliver("client.example.net", &log), 75, "%s", log);
 	cr_expect(strstr(log, "deferred=2") && strstr(log, "reply=\"451 4.3.0 try later\""), "%s",
 		  log);
 	free(log);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect_str_eq(after, before);
 	cr_expect_eq(sink_count(), 0);
 	cr_expect_eq(md_count("failed"), 0);
@@ -848,7 +821,8 @@ Test(deliver, rcpt_550_for_one_recipient)
 		      !strstr(g[0].head, "<b@") && !strstr(g[0].head, "<c@"),
 		  "%s", g[0].head);
 	tu_free_got(g);
-	char *failed = snapshot("failed"), *left = snapshot("new");
+	char *failed = tu_snapshot(tu_path(mdpath, "failed")),
+	     *left = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect(strstr(failed, "etrnd-envelope 1\nfrom s@example.org\nto b@client.example.net\n"
 				 "error b@client.example.net 550 5.1.1 no such user\n\n"
 				 "Subject: three\n\nx\n"),
@@ -875,7 +849,7 @@ Test(deliver, a_5xx_to_mail_data_or_the_message_fails_it)
 		free(log);
 		cr_expect_eq(md_count("new"), 0, "%s", stages[i]);
 		cr_expect_eq(md_count("failed"), 1, "%s", stages[i]);
-		char *failed = snapshot("failed"), want[200];
+		char *failed = tu_snapshot(tu_path(mdpath, "failed")), want[200];
 		snprintf(want, sizeof want, "error b@client.example.net %s\n",
 			 strchr(stages[i], '=') + 1);
 		cr_expect(strstr(failed, want) && strstr(failed, "error a@client.example.net "),
@@ -892,10 +866,10 @@ Test(deliver, a_5xx_to_mail_data_or_the_message_fails_it)
 Test(deliver, a_4xx_to_the_message_keeps_it)
 {
 	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
-	char *before = snapshot("new");
+	char *before = tu_snapshot(tu_path(mdpath, "new"));
 	sink_start("127.0.0.1:0", (const char *[]){"--reply", "eom=451 4.3.0 disk full", NULL});
 	cr_assert_eq(deliver("client.example.net", NULL), 75);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect_str_eq(after, before);
 	cr_expect_eq(md_count("failed"), 0);
 	free(before), free(after);
@@ -904,24 +878,17 @@ Test(deliver, a_4xx_to_the_message_keeps_it)
 Test(deliver, sink_gone_keeps_everything)
 {
 	hold_the_set();
-	char *before = snapshot("new"), *log = NULL;
+	char *before = tu_snapshot(tu_path(mdpath, "new")), *log = NULL;
 	sink_start("127.0.0.1:0", NULL);
 	sink_stop(); /* its port now refuses connections */
 	cr_assert_eq(deliver(NULL, &log), 75, "%s", log);
 	cr_expect(strstr(log, "Connection refused"), "%s", log);
 	free(log);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect_str_eq(after, before);
 	cr_expect_eq(md_count("failed"), 0);
 	cr_expect_eq(md_count("tmp"), 0);
 	free(before), free(after);
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 Test(deliver, another_deliverer_holding_the_lock_gives_75_at_once)
@@ -946,14 +913,14 @@ Test(deliver, another_deliverer_holding_the_lock_gives_75_at_once)
 			sleep_ms(10);
 	}
 	cr_assert(busy, "the holder never took the lock");
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	char *log = NULL;
 	cr_expect_eq(deliver(NULL, &log), 75, "%s", log);
-	cr_expect(now_ms() - t0 < 10000, "did not give up at once");
+	cr_expect(tu_now_ms() - t0 < 10000, "did not give up at once");
 	cr_expect(strstr(log, "another delivery holds the maildir"), "%s", log);
 	free(log);
 	kill(holder, SIGKILL);
-	reap(holder, 10);
+	tu_reap(holder, 10);
 	cr_expect_eq(sink_count(), 0);
 	char *slog = tu_read(sinklog, NULL);
 	cr_expect(!slog || !strstr(slog, "MAIL"), "connected anyway");
@@ -1088,26 +1055,26 @@ Test(deliver, the_deadline_holds_against_a_server_that_never_answers)
 {
 	char port[8], dest[32], *log = NULL;
 	hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
-	char *before = snapshot("new");
+	char *before = tu_snapshot(tu_path(mdpath, "new"));
 	int fd = silent_server(port, sizeof port);
 	snprintf(dest, sizeof dest, "[127.0.0.1]:%s", port);
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	cr_expect_eq(deliver_run(dest, NULL, (const char *[]){"-T", "2", NULL}, &log), 75, "%s",
 		     log);
-	long long took = now_ms() - t0;
+	long long took = tu_now_ms() - t0;
 	cr_expect(took >= 1500 && took < 8000, "-T 2 took %lld ms", took);
 	free(log);
 	close(fd);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect_str_eq(after, before);
 	free(before), free(after);
 
 	/* silent after the message: the deadline, and the message stays */
 	sink_start("127.0.0.1:0", (const char *[]){"--reply", "eom=hang", NULL});
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	cr_expect_eq(deliver_run(at_sink(), NULL, (const char *[]){"-T", "2", NULL}, &log), 75,
 		     "%s", log);
-	took = now_ms() - t0;
+	took = tu_now_ms() - t0;
 	cr_expect(took >= 1500 && took < 8000, "-T 2 took %lld ms", took);
 	free(log);
 	cr_expect_eq(md_count("new"), 1);
@@ -1125,13 +1092,13 @@ Test(deliver, a_connection_lost_within_a_pipelined_group_keeps_everything)
 		hold("s@example.org", "one\n", 4,
 		     RCPTS("a@client.example.net", "b@client.example.net", "c@other.example"));
 		hold("s@example.org", "two\n", 4, RCPTS("d@client.example.net"));
-		char *before = snapshot("new"), *log = NULL;
+		char *before = tu_snapshot(tu_path(mdpath, "new")), *log = NULL;
 		sink_start("127.0.0.1:0", (const char *[]){where[i][0], where[i][1], NULL});
 		cr_expect_eq(deliver("client.example.net", &log), 75, "%s: %s", where[i][1], log);
 		cr_expect(strstr(log, "sent=0 deferred=2 failed=0"), "%s", log);
 		cr_expect(strstr(log, "sent=0 deferred=1 failed=0"), "%s", log);
 		free(log);
-		char *after = snapshot("new");
+		char *after = tu_snapshot(tu_path(mdpath, "new"));
 		cr_expect_str_eq(after, before, "%s", where[i][1]);
 		cr_expect_eq(md_count("failed"), 0);
 		cr_expect_eq(md_count("tmp"), 0);
@@ -1188,7 +1155,7 @@ static int deliver_fsize(long limit, const char *node)
 		execv(tu_bin("etrnd-deliver"), (char *const *)argv);
 		_exit(127);
 	}
-	return reap(pid, 90);
+	return tu_reap(pid, 90);
 }
 
 Test(deliver, a_rewrite_that_cannot_be_written_never_gives_a_second_copy)
@@ -1202,7 +1169,7 @@ Test(deliver, a_rewrite_that_cannot_be_written_never_gives_a_second_copy)
 	hold("s@example.org", body, len, RCPTS("a@client.example.net", "b@notclient.example.net"));
 	/* and a recipient refused for good: its failed/ file needs space too */
 	hold("s@example.org", body, len, RCPTS("c@client.example.net", "r@client.example.net"));
-	char *before = snapshot("new");
+	char *before = tu_snapshot(tu_path(mdpath, "new"));
 	sink_start("127.0.0.1:0",
 		   (const char *[]){"--rcpt-reply", "r@client.example.net=550 5.1.1 gone", NULL});
 
@@ -1210,7 +1177,7 @@ Test(deliver, a_rewrite_that_cannot_be_written_never_gives_a_second_copy)
 	char *err = tu_read(tu_path(dir, "deliver.err"), NULL);
 	cr_expect_eq(st, 75, "%s", err);
 	cr_expect_eq(sink_count(), 0, "sent although the spool could not record it: %s", err);
-	char *after = snapshot("new");
+	char *after = tu_snapshot(tu_path(mdpath, "new"));
 	cr_expect_str_eq(after, before);
 	cr_expect_eq(md_count("tmp"), 0);
 	cr_expect_eq(md_count("failed"), 0);
@@ -1249,7 +1216,7 @@ Test(deliver, over_an_established_connection_as_odmr_will)
 	cr_assert_eq(maildir_open(&m, mdpath, 0, &what), 0);
 	cr_assert_eq(maildir_lock(&m), 0);
 	cr_assert_eq(node_parse(&n, "client.example.net", 18, 0), 0);
-	struct deliver_cfg cfg = {"odmr.example.org", &n, now_ms() + 30000, NULL};
+	struct deliver_cfg cfg = {"odmr.example.org", &n, tu_now_ms() + 30000, NULL};
 	int logfd = open(tu_path(dir, "odmr.log"), O_WRONLY | O_CREAT | O_APPEND, 0600);
 	log_set_fd(logfd);
 	smtpc_init(&c, fd, 30, 30);
@@ -1321,11 +1288,11 @@ Test(deliver, hostile_replies_end_the_connection_and_keep_the_message)
 		char arg[2100];
 		snprintf(arg, sizeof arg, "a@client.example.net=%s", replies[i]);
 		hold("s@example.org", "x\n", 2, RCPTS("a@client.example.net"));
-		char *before = snapshot("new"), *log = NULL;
+		char *before = tu_snapshot(tu_path(mdpath, "new")), *log = NULL;
 		sink_start("127.0.0.1:0", (const char *[]){"--rcpt-reply", arg, NULL});
 		cr_expect_eq(deliver("client.example.net", &log), 75, "reply %zu: %s", i, log);
 		free(log);
-		char *after = snapshot("new");
+		char *after = tu_snapshot(tu_path(mdpath, "new"));
 		cr_expect_str_eq(after, before, "reply %zu", i);
 		cr_expect_eq(sink_count(), 0);
 		free(before), free(after);
@@ -1339,7 +1306,7 @@ Test(deliver, hostile_replies_end_the_connection_and_keep_the_message)
 		   (const char *[]){"--rcpt-reply",
 				    "a@client.example.net=550 5.1.1 caf\xc3\xa9\tgone", NULL});
 	cr_expect_eq(deliver("client.example.net", NULL), 0);
-	char *failed = snapshot("failed");
+	char *failed = tu_snapshot(tu_path(mdpath, "failed"));
 	cr_expect(strstr(failed, "error a@client.example.net 550 5.1.1 caf???gone\n"), "%s",
 		  failed);
 	free(failed);

@@ -9,7 +9,10 @@
 
 #include "testutil.h"
 
-static void script(const char *name)
+/* Runs tests/e2e/name with the unpacked programs of build/ext; it passes
+ * when it exits 0 and says PASS. With may_skip, "SKIP: why" (no root, no
+ * namespaces) and exit 0 skips the test instead. */
+static void run_script(const char *name, int may_skip)
 {
 	char cmd[4096];
 	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
@@ -17,19 +20,23 @@ static void script(const char *name)
 		 "ETRND_EXT=%s/build/ext/inetd/root ETRND_EXTDIR=%s/build/ext bash %s/tests/e2e/%s "
 		 "2>&1",
 		 root, root, root, name);
-	FILE *p = popen(cmd, "r");
-	cr_assert(p);
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
-	int c;
-	while ((c = getc(p)) != EOF)
-		putc(c, m);
-	fclose(m);
-	int st = pclose(p);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed:\n%s", name, out);
-	cr_assert(strstr(out, "PASS"), "%s:\n%s", name, out);
+	int st;
+	char *out = tu_shell(cmd, &st);
+	cr_assert(st == 0, "%s failed:\n%s", name, out);
+	const char *skip = may_skip ? strstr(out, "SKIP: ") : NULL;
+	if (skip && !strstr(out, "PASS")) {
+		char why[200];
+		snprintf(why, sizeof why, "%s", skip + 6);
+		free(out);
+		cr_skip_test("%s", why);
+	}
+	cr_assert(strstr(out, "PASS\n"), "%s:\n%s", name, out);
 	free(out);
+}
+
+static void script(const char *name)
+{
+	run_script(name, 0);
 }
 
 /* The hold recipe: Postfix (unpacked) delivers held mail into a maildir per
@@ -83,12 +90,9 @@ Test(docs, man_pages_are_lint_clean)
 	snprintf(cmd, sizeof cmd,
 		 "cd %s && mandoc -Tlint -W style man/*.1 man/*.5 man/*.8 2>&1 && echo LINT-OK",
 		 root);
-	FILE *p = popen(cmd, "r");
-	char out[4096] = "";
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	pclose(p);
+	char *out = tu_shell(cmd, NULL);
 	cr_assert_str_eq(out, "LINT-OK\n", "mandoc -Tlint:\n%s", out);
+	free(out);
 }
 
 Test(e2e, stress_200_concurrent_and_a_slow_client, .timeout = 120)
@@ -96,37 +100,9 @@ Test(e2e, stress_200_concurrent_and_a_slow_client, .timeout = 120)
 	script("stress.sh");
 }
 
-/* A script that may print "SKIP: why" and exit 0 (no root, no namespaces). */
-static void script_or_skip(const char *name)
-{
-	char cmd[4096];
-	const char *root = getenv("ETRND_ROOT") ? getenv("ETRND_ROOT") : ".";
-	snprintf(cmd, sizeof cmd, "bash %s/tests/e2e/%s 2>&1", root, name);
-	FILE *p = popen(cmd, "r");
-	cr_assert(p);
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
-	int c;
-	while ((c = getc(p)) != EOF)
-		putc(c, m);
-	fclose(m);
-	int st = pclose(p);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed:\n%s", name, out);
-	const char *skip = strstr(out, "SKIP: ");
-	if (skip && !strstr(out, "PASS")) {
-		char why[200];
-		snprintf(why, sizeof why, "%s", skip + 6);
-		free(out);
-		cr_skip_test("%s", why);
-	}
-	cr_assert(strstr(out, "\nPASS\n"), "%s:\n%s", name, out);
-	free(out);
-}
-
 Test(e2e, deliver_mx_against_dnsmasq_in_namespaces, .timeout = 180)
 {
-	script_or_skip("deliver_mx.sh");
+	run_script("deliver_mx.sh", 1);
 }
 
 /* ODMR (RFC 2645): fetchmail --protocol ODMR against etrnd -O under
@@ -134,5 +110,5 @@ Test(e2e, deliver_mx_against_dnsmasq_in_namespaces, .timeout = 180)
  * kill in the middle of a message, implicit TLS, inetd and xinetd. */
 Test(e2e, odmr_fetchmail_against_etrnd_O_under_tcpserver, .timeout = 240)
 {
-	script_or_skip("odmr.sh");
+	run_script("odmr.sh", 1);
 }

@@ -28,13 +28,6 @@ struct peer {
 	size_t inlen;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Listens on 127.0.0.1 and starts bin/etrn -p PORT args... against it. */
 static void start(struct peer *p, const char *const *args)
 {
@@ -74,9 +67,9 @@ static void start(struct peer *p, const char *const *args)
 static int wait_for(struct peer *p, int fd, int ms)
 {
 	struct pollfd w[2] = {{fd, POLLIN, 0}, {p->pidfd, POLLIN, 0}};
-	long long end = now_ms() + ms;
+	long long end = tu_now_ms() + ms;
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - tu_now_ms();
 		int rc = poll(w, 2, left > 0 ? (int)left : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -97,8 +90,8 @@ static int exited(struct peer *p)
 static void pause_ms(struct peer *p, int ms)
 {
 	struct pollfd w = {p->pidfd, POLLIN, 0};
-	long long end = now_ms() + ms;
-	while (now_ms() < end && poll(&w, 1, (int)(end - now_ms())) == 0)
+	long long end = tu_now_ms() + ms;
+	while (tu_now_ms() < end && poll(&w, 1, (int)(end - tu_now_ms())) == 0)
 		;
 }
 
@@ -174,7 +167,7 @@ static struct result finish(struct peer *p, long long started)
 	if (poll(&w, 1, 20000) != 1)
 		kill(p->pid, SIGKILL); /* our unreaped child: its pid is still its own */
 	cr_assert_eq(waitpid(p->pid, &st, 0), p->pid);
-	r.ms = now_ms() - started;
+	r.ms = tu_now_ms() - started;
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r.out = drain(p->out);
 	r.err = drain(p->err);
@@ -196,7 +189,7 @@ static const char ehlo_reply[] = "250-mx.test\r\n250-ETRN\r\n250 PIPELINING\r\n"
 Test(etrn, t_bounds_each_reply_not_the_dialogue)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-t", "2", "-H", "c.test", "127.0.0.1", "a.example", "b.example",
 				   NULL});
 	pause_ms(&p, 500);
@@ -225,7 +218,7 @@ Test(etrn, t_bounds_each_reply_not_the_dialogue)
 Test(etrn, t_still_cuts_a_reply_that_never_completes)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-t", "1", "-H", "c.test", "127.0.0.1", "a.example", NULL});
 	say(&p, "220 mx.test ESMTP\r\n");
 	expect(&p, "EHLO c.test");
@@ -246,7 +239,7 @@ Test(etrn, t_still_cuts_a_reply_that_never_completes)
 Test(etrn, T_bounds_the_whole_dialogue)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-t", "5", "-T", "1", "-H", "c.test", "127.0.0.1", "a.example",
 				   "b.example", "c.example", NULL});
 	pause_ms(&p, 400);
@@ -273,7 +266,7 @@ Test(etrn, T_bounds_the_whole_dialogue)
 Test(etrn, reply_text_is_printed_sanitised)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-v", "-H", "c.test", "127.0.0.1", "a.example", NULL});
 	say(&p, "220 mx.test \x1b]0;owned\x07 ESMTP\r\n");
 	expect(&p, "EHLO c.test");
@@ -297,7 +290,7 @@ Test(etrn, reply_text_is_printed_sanitised)
 Test(etrn, a_reply_that_is_no_answer_to_etrn_is_an_error)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-H", "c.test", "127.0.0.1", "a.example", "b.example", NULL});
 	say(&p, "220 mx.test ESMTP\r\n");
 	expect(&p, "EHLO c.test");
@@ -320,7 +313,7 @@ Test(etrn, a_reply_that_is_no_answer_to_etrn_is_an_error)
 static struct result greeted_with(const char *greeting, int endless)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-H", "c.test", "127.0.0.1", "a.example", NULL});
 	say(&p, greeting);
 	for (int i = 0; endless && i < 1000 && !exited(&p); i++)
@@ -359,7 +352,7 @@ Test(etrn, a_refusing_or_endless_greeting_is_explained)
 Test(etrn, H_is_a_host_name_or_an_address_literal)
 {
 	struct peer p;
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	start(&p, (const char *[]){"-H", "c.test\r\nRSET", "127.0.0.1", "a.example", NULL});
 	cr_assert(!wait_for(&p, p.listen, 10000), "etrn connected with a bad -H");
 	struct result r = finish(&p, t0);
@@ -375,7 +368,7 @@ Test(etrn, H_is_a_host_name_or_an_address_literal)
 	    {"[IPv6:2001:DB8::1]", "EHLO [ipv6:2001:db8::1]"},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-		t0 = now_ms();
+		t0 = tu_now_ms();
 		start(&p, (const char *[]){"-H", ok[i][0], "127.0.0.1", "a.example", NULL});
 		say(&p, "220 mx.test ESMTP\r\n");
 		expect(&p, ok[i][1]);
@@ -389,7 +382,7 @@ Test(etrn, H_is_a_host_name_or_an_address_literal)
 	static const char *const bad[] = {"a b", "@example.org", "#queue",
 					  "",    "-x.test",      "c.test\n"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		t0 = now_ms();
+		t0 = tu_now_ms();
 		start(&p, (const char *[]){"-H", bad[i], "127.0.0.1", "a.example", NULL});
 		r = finish(&p, t0);
 		cr_expect_eq(r.status, 100, "-H '%s'", bad[i]);

@@ -68,63 +68,6 @@ static pid_t spawn(int fd0, int fd1, int fd2, const char *const *extra, const ch
 	return pid;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Whether the child pid exits within ms: waits on the event (its pidfd
- * becomes readable), not in sleeps. It stays unreaped, so its pid cannot
- * be reused by another process before reap(). */
-static int exits_within(pid_t pid, int ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	cr_assert_geq(fd, 0, "pidfd_open %d: %s", (int)pid, strerror(errno));
-	struct pollfd p = {fd, POLLIN, 0};
-	long long end = now_ms() + ms;
-	int rc;
-	do
-		rc = poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
-	while (rc < 0 && errno == EINTR);
-	close(fd);
-	return rc == 1;
-}
-
-/* Waits at most seconds for the child pid (not yet reaped) to exit and
- * reaps it: its exit status (128+signal when a signal ended it), or -1
- * when it had to be killed. */
-static int reap(pid_t pid, int seconds)
-{
-	int st, exited = exits_within(pid, seconds * 1000);
-	if (!exited)
-		kill(pid, SIGKILL); /* still our unreaped child: never another's pid */
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	if (!exited)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Reads from fd until EOF or until seconds pass; returns a malloc'd string. */
-static char *slurp(int fd, int seconds)
-{
-	size_t cap = 1 << 20, n = 0;
-	char *buf = malloc(cap);
-	long long end = now_ms() + seconds * 1000LL;
-	while (n + 1 < cap && now_ms() < end) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0)) <= 0)
-			continue;
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static struct tu_run session(const char *input, size_t len, const char *const *extra)
 {
 	const char *argv[32] = {"etrnd", "-n",  "mx.example", "-d",    cdb,
@@ -153,7 +96,7 @@ Test(etrnd, pipelined_group_is_answered_in_one_write)
 	ssize_t r, total = 0;
 	while ((r = read(out[0], rec, sizeof rec)) > 0)
 		records++, total += r;
-	cr_assert_eq(reap(pid, 10), 0);
+	cr_assert_eq(tu_wait_exit(pid, 10), 0);
 	cr_assert_eq(records, 1, "greeting and 5 replies came in %d writes", records);
 	cr_assert_gt(total, 100);
 	close(out[0]);
@@ -178,8 +121,8 @@ Test(etrnd, pipelining_after_a_round_trip)
 			      "250 2.0.0 OK, queuing for node b.example.org started\r\n"
 			      "458 4.3.0 Unable to queue messages for node nothere.example\r\n");
 	cr_assert_eq(write(sv[0], "QUIT\r\n", 6), 6);
-	free(slurp(sv[0], 5));
-	cr_assert_eq(reap(pid, 10), 0);
+	free(tu_slurp_fd(sv[0], 5, NULL));
+	cr_assert_eq(tu_wait_exit(pid, 10), 0);
 	close(sv[0]);
 }
 
@@ -291,11 +234,11 @@ Test(etrnd, idle_timeout)
 	const char *extra[] = {"-t", "1", "-l", "stderr", NULL};
 	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
 	close(sv[1]), close(errp[1]);
-	char *got = slurp(sv[0], 8);
+	char *got = tu_slurp_fd(sv[0], 8, NULL);
 	cr_assert_str_eq(
 	    got, "220 mx.example ESMTP\r\n421 4.4.2 mx.example Error: timeout exceeded\r\n");
-	cr_assert_eq(reap(pid, 5), 0);
-	char *log = slurp(errp[0], 1);
+	cr_assert_eq(tu_wait_exit(pid, 5), 0);
+	char *log = tu_slurp_fd(errp[0], 1, NULL);
 	cr_assert(strstr(log, "why=timeout"), "%s", log);
 	free(got), free(log);
 }
@@ -314,12 +257,12 @@ Test(etrnd, session_deadline_cuts_a_slow_client)
 	 * done; the 2 s deadline must end it long before 60 bytes */
 	int exited = 0;
 	for (int i = 0; i < 60 && !exited; i++)
-		exited = write(sv[0], "N", 1) != 1 || exits_within(pid, 100);
+		exited = write(sv[0], "N", 1) != 1 || tu_exits_within(pid, 100);
 	cr_assert(exited, "etrnd still running 6 s into a 2 s deadline");
-	char *got = slurp(sv[0], 3);
+	char *got = tu_slurp_fd(sv[0], 3, NULL);
 	cr_assert(strstr(got, "421 4.4.2 mx.example Error: timeout exceeded\r\n"), "%s", got);
-	cr_assert_eq(reap(pid, 5), 0);
-	char *log = slurp(errp[0], 1);
+	cr_assert_eq(tu_wait_exit(pid, 5), 0);
+	char *log = tu_slurp_fd(errp[0], 1, NULL);
 	cr_assert(strstr(log, "why=deadline"), "%s", log);
 	free(got), free(log);
 }
@@ -337,15 +280,15 @@ Test(etrnd, client_that_never_reads_cannot_outstay_the_deadline)
 	char noops[6000];
 	for (int i = 0; i < 1000; i++)
 		memcpy(noops + 6 * i, "NOOP\r\n", 6);
-	long long start = now_ms();
+	long long start = tu_now_ms();
 	int exited = 0;
-	while (!exited && now_ms() - start < 10000) {
+	while (!exited && tu_now_ms() - start < 10000) {
 		(void)!write(sv[0], noops, sizeof noops);
-		exited = exits_within(pid, 20);
+		exited = tu_exits_within(pid, 20);
 	}
-	int status = reap(pid, 1);
+	int status = tu_wait_exit(pid, 1);
 	cr_assert_eq(status, 0, "etrnd still running 10 s into a 2 s deadline");
-	cr_assert_leq(now_ms() - start, 6000);
+	cr_assert_leq(tu_now_ms() - start, 6000);
 	close(sv[0]);
 	close(devnull);
 }
@@ -464,8 +407,8 @@ Test(etrnd, logs_go_to_syslog_when_fd2_is_the_client_socket)
 	close(sv[1]);
 	const char *s = "ETRN nothere.example\r\nQUIT\r\n";
 	cr_assert_eq(write(sv[0], s, strlen(s)), (ssize_t)strlen(s));
-	char *got = slurp(sv[0], 5);
-	cr_assert_eq(reap(pid, 5), 0);
+	char *got = tu_slurp_fd(sv[0], 5, NULL);
+	cr_assert_eq(tu_wait_exit(pid, 5), 0);
 	cr_assert_str_eq(got, "220 mx.example ESMTP\r\n"
 			      "458 4.3.0 Unable to queue messages for node nothere.example\r\n"
 			      "221 2.0.0 mx.example closing connection\r\n");
@@ -507,9 +450,9 @@ static void tcp_acl(int family, const char *listen_addr, const char *node, const
 	char cmd[200];
 	snprintf(cmd, sizeof cmd, "ETRN %s\r\nQUIT\r\n", node);
 	cr_assert_eq(write(c, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
-	char *got = slurp(c, 5);
+	char *got = tu_slurp_fd(c, 5, NULL);
 	cr_assert(strstr(got, want), "%s: %s", node, got);
-	cr_assert_eq(reap(pid, 5), 0);
+	cr_assert_eq(tu_wait_exit(pid, 5), 0);
 	close(c);
 	free(got);
 }
@@ -586,8 +529,8 @@ Test(etrnd, greeting_name_falls_back_to_localhost)
 		_exit(127);
 	}
 	close(in[0]), close(out[1]);
-	char *got = slurp(out[0], 10);
-	int status = reap(pid, 10);
+	char *got = tu_slurp_fd(out[0], 10, NULL);
+	int status = tu_wait_exit(pid, 10);
 	if (status == 99)
 		cr_skip_test("skipped: no UTS namespace here");
 	cr_assert_eq(status, 0);
@@ -619,8 +562,8 @@ static char *limited(const char *script, int resource, rlim_t value)
 		_exit(127);
 	}
 	close(in[0]), close(out[1]);
-	char *got = slurp(out[0], 10);
-	cr_assert_eq(reap(pid, 10), 0);
+	char *got = tu_slurp_fd(out[0], 10, NULL);
+	cr_assert_eq(tu_wait_exit(pid, 10), 0);
 	close(out[0]);
 	return got;
 }
@@ -840,12 +783,12 @@ Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
 	cr_assert_eq(truncate(cdb, 0), 0);
 	const char *rest = "ETRN @example.org\r\nNOOP\r\nQUIT\r\n";
 	cr_assert_eq(write(sv[0], rest, strlen(rest)), (ssize_t)strlen(rest));
-	char *got = slurp(sv[0], 10);
-	int status = reap(pid, 10);
+	char *got = tu_slurp_fd(sv[0], 10, NULL);
+	int status = tu_wait_exit(pid, 10);
 	cr_assert_eq(status, 0, "etrnd ended with status %d (128 + %d is SIGBUS)", status, SIGBUS);
 	cr_assert_str_eq(got, "458 4.3.0 Unable to queue messages for node @example.org\r\n"
 			      "250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
-	char *log = slurp(errp[0], 2);
+	char *log = tu_slurp_fd(errp[0], 2, NULL);
 	cr_assert(strstr(log, "node=@example.org rule=- code=458 reason=cdb-error"), "%s", log);
 	free(got), free(log);
 	close(sv[0]);

@@ -29,13 +29,6 @@
 static char *dir, *root, *cdb, *queue, *etrnd_log, *sink;
 static const char *pass = "secret";
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
@@ -222,39 +215,10 @@ static void start(struct session *s, const char *const *client)
 	start_env(s, NULL, NULL, client);
 }
 
-/* Whether the child pid exits within ms (waits on its pidfd: an event,
- * not a sleep). It stays unreaped. */
-static int exits_within(pid_t pid, long ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	cr_assert_geq(fd, 0, "pidfd_open %d: %s", (int)pid, strerror(errno));
-	struct pollfd p = {fd, POLLIN, 0};
-	long long end = now_ms() + ms;
-	int rc;
-	do
-		rc = poll(&p, 1, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
-	while (rc < 0 && errno == EINTR);
-	close(fd);
-	return rc == 1;
-}
-
-/* Reaps pid within seconds: its exit status (128+signal), or -1 when it
- * had to be killed. */
-static int reap(pid_t pid, int seconds)
-{
-	int st, exited = exits_within(pid, seconds * 1000L);
-	if (!exited)
-		kill(pid, SIGKILL); /* still our unreaped child: never another's pid */
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	if (!exited)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void finish(struct session *s)
 {
-	s->client_status = reap(s->client, 90);
-	s->etrnd_status = reap(s->etrnd, 30);
+	s->client_status = tu_wait_exit(s->client, 90);
+	s->etrnd_status = tu_wait_exit(s->etrnd, 30);
 	s->out = tu_read(tu_path(dir, "client.out"), NULL);
 	s->log = tu_read(etrnd_log, NULL);
 	if (!s->log)
@@ -308,26 +272,6 @@ static void expect_bytes(const struct got *g, const char *body)
 	cr_expect(g && g->dlen == wl && memcmp(g->data, w, wl) == 0,
 		  "not byte for byte: %zu octets arrived, %zu expected", g ? g->dlen : 0, wl);
 	free(w);
-}
-
-/* The concatenated files of a directory (name and content), to compare. */
-static char *snapshot(const char *path)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd,
-		 "cd %s 2>/dev/null && for f in $(ls -1 | sort); do "
-		 "echo \"== $f\"; cat \"$f\"; done",
-		 path);
-	FILE *p = popen(cmd, "r");
-	char *all = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&all, &n);
-	int c;
-	while ((c = getc(p)) != EOF)
-		putc(c, m);
-	pclose(p);
-	fclose(m);
-	return all;
 }
 
 #define LOGIN "C:EHLO client.test", "AUTH:client.example.net:secret"
@@ -587,8 +531,8 @@ Test(odmr, the_clients_server_4xx_keeps_5xx_moves_to_failed)
 		  m ? m->head : "-");
 	tu_free_got(g);
 	const char *maildir = md("client.example.net");
-	char *waiting = snapshot(tu_path(maildir, "new")),
-	     *failed = snapshot(tu_path(maildir, "failed"));
+	char *waiting = tu_snapshot(tu_path(maildir, "new")),
+	     *failed = tu_snapshot(tu_path(maildir, "failed"));
 	cr_expect_eq(count_in(maildir, "new"), 2, "%s", waiting);
 	cr_expect(strstr(waiting, "to later@client.example.net\n") &&
 		      strstr(waiting, "to later2@client.example.net\n") &&
@@ -620,13 +564,13 @@ Test(odmr, a_connection_lost_in_the_middle_of_a_message_keeps_it)
 		RCPTS("a@client.example.net"));
 	hold("client.example.net", body, RCPTS("b@client.example.net"));
 	const char *maildir = md("client.example.net");
-	char *all = snapshot(tu_path(maildir, "new"));
+	char *all = tu_snapshot(tu_path(maildir, "new"));
 	struct session s;
 	run(&s, ARGS("--dir", sink, "--drop-after", "100000", LOGIN, "C:ATRN client.example.net",
 		     "TURN"));
 	EXPECT_LINE(&s, "R: <EOF in the data>");
 	cr_expect_eq(sink_count(), 1);
-	char *after = snapshot(tu_path(maildir, "new"));
+	char *after = tu_snapshot(tu_path(maildir, "new"));
 	cr_expect_eq(count_in(maildir, "new"), 1);
 	cr_expect(strstr(all, after) != NULL, "the kept message changed");
 	cr_expect(strstr(after, body) != NULL, "the big message is not the one kept");
@@ -681,7 +625,7 @@ Test(odmr, commands_pipelined_after_atrn_end_the_session_with_nothing_sent)
 {
 	hold("client.example.net", body1, RCPTS("a@client.example.net"));
 	const char *maildir = md("client.example.net");
-	char *before = snapshot(tu_path(maildir, "new"));
+	char *before = tu_snapshot(tu_path(maildir, "new"));
 	struct session s;
 	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net\nQUIT"));
 	cr_expect(strstr(s.out, "S: 250 2.0.0 OK now reversing the connection\nS: <EOF>\n"), "%s",
@@ -691,7 +635,7 @@ Test(odmr, commands_pipelined_after_atrn_end_the_session_with_nothing_sent)
 			 "odmr client=192.0.2.7 user=client.example.net messages=0 sent=0 "
 			 "deferred=0 failed=0 result=incomplete reason=pipelined-after-atrn"),
 		  "%s", s.log);
-	char *after = snapshot(tu_path(maildir, "new"));
+	char *after = tu_snapshot(tu_path(maildir, "new"));
 	cr_expect_str_eq(after, before);
 	free(before), free(after);
 	done(&s);
@@ -708,14 +652,14 @@ Test(odmr, commands_pipelined_after_atrn_end_the_session_with_nothing_sent)
 Test(odmr, a_client_that_goes_after_the_250_keeps_everything)
 {
 	hold("client.example.net", body1, RCPTS("a@client.example.net"));
-	char *before = snapshot(tu_path(md("client.example.net"), "new"));
+	char *before = tu_snapshot(tu_path(md("client.example.net"), "new"));
 	struct session s;
 	run(&s, ARGS(LOGIN, "C:ATRN client.example.net"));
 	EXPECT_LINE(&s, "S: 250 2.0.0 OK now reversing the connection");
 	cr_expect(strstr(s.log, "odmr client=192.0.2.7 user=client.example.net messages=0 sent=0 "
 				"deferred=0 failed=0 result=incomplete"),
 		  "%s", s.log);
-	char *after = snapshot(tu_path(md("client.example.net"), "new"));
+	char *after = tu_snapshot(tu_path(md("client.example.net"), "new"));
 	cr_expect_str_eq(after, before);
 	cr_expect_eq(count_in(md("client.example.net"), "failed"), 0);
 	free(before), free(after);
@@ -785,7 +729,7 @@ static void smtpsink_start(const char *const *extra)
 			free(r);
 			return;
 		}
-		cr_assert(!exits_within(smtpsink_pid, 10), "smtpsink exited");
+		cr_assert(!tu_exits_within(smtpsink_pid, 10), "smtpsink exited");
 	}
 	cr_assert_fail("smtpsink not ready after 30 s");
 }
@@ -794,7 +738,7 @@ static void smtpsink_stop(void)
 {
 	if (smtpsink_pid > 0) {
 		kill(smtpsink_pid, SIGTERM);
-		reap(smtpsink_pid, 10);
+		tu_wait_exit(smtpsink_pid, 10);
 	}
 	smtpsink_pid = -1;
 }
@@ -819,7 +763,7 @@ static pid_t deliver_start(const char *maildir)
 
 static int wait_for_file(const char *path, int seconds)
 {
-	for (long long end = now_ms() + seconds * 1000LL; now_ms() < end; sleep_ms(10))
+	for (long long end = tu_now_ms() + seconds * 1000LL; tu_now_ms() < end; sleep_ms(10))
 		if (access(path, F_OK) == 0)
 			return 1;
 	return 0;
@@ -827,7 +771,7 @@ static int wait_for_file(const char *path, int seconds)
 
 static int file_has(const char *path, const char *needle, int seconds)
 {
-	for (long long end = now_ms() + seconds * 1000LL; now_ms() < end; sleep_ms(10)) {
+	for (long long end = tu_now_ms() + seconds * 1000LL; tu_now_ms() < end; sleep_ms(10)) {
 		char *s = tu_read(path, NULL);
 		int found = s && strstr(s, needle);
 		free(s);
@@ -854,7 +798,7 @@ Test(odmr, an_odmr_session_and_etrnd_deliver_never_deliver_one_message_twice)
 		       "TURN"));
 	cr_assert(wait_for_file(reached, 60), "the first message never reached the client");
 	pid_t d = deliver_start(maildir);
-	cr_expect_eq(reap(d, 60), 75, "etrnd-deliver did not give up the locked maildir");
+	cr_expect_eq(tu_wait_exit(d, 60), 75, "etrnd-deliver did not give up the locked maildir");
 	cr_expect(file_has(tu_path(dir, "deliver.log"), "another delivery holds the maildir", 1));
 	tu_write(pause, "go\n");
 	finish(&s);
@@ -875,7 +819,7 @@ Test(odmr, an_odmr_session_and_etrnd_deliver_never_deliver_one_message_twice)
 	EXPECT_LINE(&s, "S: 451 4.3.0 Unable to process ATRN request now");
 	done(&s);
 	kill(d, SIGTERM);
-	cr_expect_eq(reap(d, 30), 128 + SIGTERM);
+	cr_expect_eq(tu_wait_exit(d, 30), 128 + SIGTERM);
 	cr_expect_eq(count_in(maildir, "new"), 1, "the unacknowledged message stays");
 	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN client.example.net", "TURN"));
 	cr_expect_eq(sink_count(), 4);
@@ -897,7 +841,7 @@ Test(odmr, a_spool_outside_the_root_is_451_with_a_log_line)
 	const char *out = tu_path(dir, "outside/md");
 	hold_in(out, "s@example.org", body1, strlen(body1), RCPTS("a@outside.example.net"));
 	cr_assert_eq(symlink(out, md("link")), 0);
-	char *before = snapshot(tu_path(out, "new"));
+	char *before = tu_snapshot(tu_path(out, "new"));
 	struct session s;
 	run(&s, ARGS("--dir", sink, LOGIN, "C:ATRN outside.example.net",
 		     "C:ATRN dotdot.example.net", "C:ATRN link.example.net", "C:QUIT"));
@@ -913,7 +857,7 @@ Test(odmr, a_spool_outside_the_root_is_451_with_a_log_line)
 	cr_expect(strstr(s.log, "node=link.example.net code=451 reason=spool-outside-root"), "%s",
 		  s.log);
 	cr_expect_eq(sink_count(), 0);
-	char *after = snapshot(tu_path(out, "new"));
+	char *after = tu_snapshot(tu_path(out, "new"));
 	cr_expect_str_eq(after, before);
 	free(before), free(after);
 	done(&s);
@@ -1056,7 +1000,7 @@ Test(odmr, landlock_an_odmr_session_cannot_write_outside_the_root)
 	const char *pause = xstrdup(tu_path(dir, "pause"));
 	char reached[4200];
 	snprintf(reached, sizeof reached, "%s.reached", pause);
-	char *before = snapshot(tu_path(md("client.example.net"), "new"));
+	char *before = tu_snapshot(tu_path(md("client.example.net"), "new"));
 	struct session s;
 	start(&s, ARGS("--dir", sink, "--pause-at-eom", pause, LOGIN, "C:ATRN client.example.net",
 		       "TURN"));
@@ -1069,7 +1013,7 @@ Test(odmr, landlock_an_odmr_session_cannot_write_outside_the_root)
 		cr_skip_test("etrnd ran without its sandbox here");
 	}
 	cr_expect_eq(sink_count(), 1, "the client's server has it");
-	char *after = snapshot(tu_path(moved, "new"));
+	char *after = tu_snapshot(tu_path(moved, "new"));
 	cr_expect_str_eq(after, before, "removed outside the root");
 	cr_expect(strstr(s.log, "DELIVERED BUT NOT RECORDED in new/"), "%s", s.log);
 	cr_expect(strstr(s.log, "Permission denied"), "%s", s.log);

@@ -319,14 +319,6 @@ Test(store, over_the_size_limit_is_65_and_leaves_nothing)
 	expect_nothing_left();
 }
 
-/* Waits (bounded) for pid: its exit status, or 128+signal. */
-static int reap(pid_t pid, int seconds)
-{
-	int rc = tu_wait_exit(pid, seconds);
-	cr_assert(rc >= 0, "pid %d still running after %d s", (int)pid, seconds);
-	return rc;
-}
-
 enum child_setup { AS_IS, FSIZE_4K, AS_NOBODY };
 
 /* bin/etrnd-store with input from a file, unwrapped (valgrind's own files
@@ -359,7 +351,7 @@ static int store_as(enum child_setup how, const char *input, size_t len, const c
 		execv(tu_bin("etrnd-store"), (char *const *)argv);
 		_exit(127);
 	}
-	int st = reap(pid, 30);
+	int st = tu_reap(pid, 30);
 	if (err)
 		*err = tu_read(errpath, NULL);
 	return st;
@@ -428,7 +420,7 @@ Test(store, fifty_concurrent_stores_never_collide)
 		}
 	}
 	for (int i = 0; i < N; i++)
-		cr_expect_eq(reap(pids[i], 300), 0, "store %d", i); /* valgrind: slow */
+		cr_expect_eq(tu_reap(pids[i], 300), 0, "store %d", i); /* valgrind: slow */
 	cr_assert_eq(tu_count(tu_path(md(), "new")), N);
 	cr_expect_eq(tu_count(tu_path(md(), "tmp")), 0);
 
@@ -536,7 +528,7 @@ Test(store, m_does_not_depend_on_how_the_pipe_splits_the_lines)
 		drained(p[1]);
 	}
 	close(p[1]);
-	cr_assert_eq(reap(pid, 60), 0);
+	cr_assert_eq(tu_reap(pid, 60), 0);
 	expect_stored("etrnd-envelope 1\nfrom s@example.org\nto r@client.example.net\n\n",
 		      "Subject: s\n\nbody\n", 17);
 }
@@ -564,7 +556,7 @@ static int store_many(int n)
 		execv(tu_bin("etrnd-store"), argv);
 		_exit(127);
 	}
-	int st = reap(pid, 60);
+	int st = tu_reap(pid, 60);
 	for (int i = 4; i < a; i++)
 		free(argv[i]);
 	free(argv);

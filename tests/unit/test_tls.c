@@ -112,65 +112,6 @@ static void teardown(void)
 TestSuite(tls, .init = setup, .fini = teardown, .timeout = 60);
 TestSuite(etrn_tls, .init = setup, .fini = teardown, .timeout = 60);
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits up to ms for fd to become readable: 1, or 0. */
-static int readable(int fd, int ms)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-	long long end = now_ms() + ms;
-	for (;;) {
-		long long left = end - now_ms();
-		int rc = poll(&p, 1, left > 0 ? (int)left : 0);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		return rc == 1;
-	}
-}
-
-/* Waits at most seconds for the child pid (unreaped, so its pid is still
- * its own) and reaps it: its exit status, 128+signal, or -1 when it had
- * to be killed. */
-static int reap(pid_t pid, int seconds)
-{
-	int st, fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	cr_assert_geq(fd, 0, "pidfd_open: %s", strerror(errno));
-	int exited = readable(fd, seconds * 1000);
-	close(fd);
-	if (!exited)
-		kill(pid, SIGKILL);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	if (!exited)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Everything from fd until EOF, or until seconds pass (malloc'd). */
-static char *slurp(int fd, int seconds, size_t *lenp)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	long long end = now_ms() + seconds * 1000LL;
-	while (n + 1 < cap) {
-		long long left = end - now_ms();
-		if (left <= 0 || !readable(fd, (int)left))
-			break;
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	if (lenp)
-		*lenp = n;
-	return buf;
-}
-
 static void clear_log(void)
 {
 	int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -316,7 +257,7 @@ static int close_conn(struct conn *k, int quit)
 	if (k->c.io.tls)
 		tlsio_free(&k->t);
 	close(k->fd);
-	return reap(k->pid, 20);
+	return tu_wait_exit(k->pid, 20);
 }
 
 /* -- TCP on 127.0.0.1, for peers that dial ----------------------------- */
@@ -346,9 +287,9 @@ struct proc {
 static int tcp_accept(int l, const struct proc *p)
 {
 	struct pollfd w[2] = {{l, POLLIN, 0}, {p->pidfd, POLLIN, 0}};
-	long long end = now_ms() + 20000;
+	long long end = tu_now_ms() + 20000;
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - tu_now_ms();
 		int rc = poll(w, 2, left > 0 ? (int)left : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -387,9 +328,9 @@ static struct proc start_proc(const char *const *argv, int bin, const char *cons
 static int finish_proc(struct proc *p, char **output)
 {
 	close(p->in);
-	*output = slurp(p->out, 30, NULL);
+	*output = tu_slurp_fd(p->out, 30, NULL);
 	close(p->out), close(p->pidfd);
-	return reap(p->pid, 30);
+	return tu_wait_exit(p->pid, 30);
 }
 
 /* openssl s_client against one etrnd started with etrnd_args on a TCP
@@ -413,7 +354,7 @@ static int s_client(const char *const *etrnd_args, const char *const *client_arg
 	size_t len = strlen(input);
 	cr_assert_eq(write(p.in, input, len), (ssize_t)len);
 	int st = finish_proc(&p, output);
-	*etrnd_status = reap(e, 20);
+	*etrnd_status = tu_wait_exit(e, 20);
 	return st;
 }
 
@@ -526,9 +467,9 @@ static void refuses_to_start(const char *cert, const char *k, const struct passw
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	pid_t pid = spawn_etrnd(sv[1], (const char *[]){"-C", cert, "-K", k, NULL}, pw);
 	close(sv[1]);
-	char *out = slurp(sv[0], 20, NULL);
+	char *out = tu_slurp_fd(sv[0], 20, NULL);
 	close(sv[0]);
-	cr_expect_eq(reap(pid, 20), 111, "%s", why);
+	cr_expect_eq(tu_wait_exit(pid, 20), 111, "%s", why);
 	cr_expect(!strstr(out, "220"), "%s: greeted: %s", why, out);
 	char *log = etrnd_log();
 	cr_expect(strstr(log, "fatal reason=") && strstr(log, why), "want '%s' in: %s", why, log);
@@ -570,17 +511,17 @@ Test(tls, a_failed_handshake_is_logged_exit_0_nothing_written)
 	static const char banner[] = "220 mx.example ESMTP\r\n";
 	static const char ready[] = "220 2.0.0 Ready to start TLS\r\n";
 	char buf[256];
-	cr_assert(readable(sv[0], 20000));
+	cr_assert(tu_readable(sv[0], 20000));
 	cr_assert_eq(read(sv[0], buf, sizeof banner - 1), (ssize_t)sizeof banner - 1);
 	cr_assert_eq(write(sv[0], "STARTTLS\r\n", 10), 10);
-	cr_assert(readable(sv[0], 20000));
+	cr_assert(tu_readable(sv[0], 20000));
 	cr_assert_eq(read(sv[0], buf, sizeof ready - 1), (ssize_t)sizeof ready - 1);
 	cr_assert_eq(memcmp(buf, ready, sizeof ready - 1), 0);
 	static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
 	cr_assert_eq(write(sv[0], junk, sizeof junk - 1), (ssize_t)sizeof junk - 1);
 	size_t len;
-	char *out = slurp(sv[0], 20, &len);
-	cr_assert_eq(reap(pid, 20), 0);
+	char *out = tu_slurp_fd(sv[0], 20, &len);
+	cr_assert_eq(tu_wait_exit(pid, 20), 0);
 	only_an_alert(out, len);
 	free(out);
 	close(sv[0]);
@@ -595,8 +536,8 @@ Test(tls, a_failed_handshake_is_logged_exit_0_nothing_written)
 	pid = spawn_etrnd(sv[1], implicit_args, NULL);
 	close(sv[1]);
 	cr_assert_eq(write(sv[0], "EHLO client.test\r\n", 18), 18);
-	out = slurp(sv[0], 20, &len);
-	cr_assert_eq(reap(pid, 20), 0);
+	out = tu_slurp_fd(sv[0], 20, &len);
+	cr_assert_eq(tu_wait_exit(pid, 20), 0);
 	only_an_alert(out, len);
 	free(out);
 	close(sv[0]);
@@ -657,14 +598,14 @@ Test(tls, a_record_that_overfills_the_line_buffer_is_read_at_once)
 	memset(rec + n + 5, 'z', pad);
 	memcpy(rec + n + 5 + pad, "\r\n", 2);
 	memcpy(rec + n + 7 + pad, "QUIT\r\n", 6);
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	cr_assert_eq(netio_write(&k.c.io, rec, sizeof rec), 0);
 	int replies = 0;
 	while (smtpc_reply(&k.c, &k.r) == 250)
 		replies++;
 	cr_assert_eq(k.r.code, 221, "after %d replies: %d %s (%s)", replies, k.r.code, k.r.text,
 		     k.c.error);
-	cr_assert_lt(now_ms() - t0, 10000, "the QUIT waited for the idle timeout");
+	cr_assert_lt(tu_now_ms() - t0, 10000, "the QUIT waited for the idle timeout");
 	cr_assert_eq(close_conn(&k, 0), 0);
 }
 
@@ -812,9 +753,9 @@ Test(tls, three_wrong_passwords_end_in_421_each_waiting_longer)
 	long long took[3];
 	open_tls(&k);
 	for (int i = 0; i < 3; i++) {
-		long long t0 = now_ms();
+		long long t0 = tu_now_ms();
 		auth_plain(&k, "bob", "wrong");
-		took[i] = now_ms() - t0;
+		took[i] = tu_now_ms() - t0;
 		if (i < 2)
 			cr_assert_str_eq(said(&k), "535 5.7.8 Authentication credentials invalid");
 	}
@@ -848,15 +789,15 @@ Test(tls, an_unknown_login_fails_like_a_wrong_password_and_costs_the_same)
 	for (int attempt = 0; attempt < 3 && !close_enough; attempt++) {
 		struct conn k;
 		open_tls(&k);
-		long long t0 = now_ms();
+		long long t0 = tu_now_ms();
 		auth_plain(&k, "bob", "wrong");
-		wrong = now_ms() - t0 - AUTH_DELAY_MS;
+		wrong = tu_now_ms() - t0 - AUTH_DELAY_MS;
 		cr_assert_str_eq(said(&k), "535 5.7.8 Authentication credentials invalid");
 		cr_assert_eq(close_conn(&k, 1), 0);
 		open_tls(&k);
-		t0 = now_ms();
+		t0 = tu_now_ms();
 		auth_plain(&k, "nosuchuser", "wrong");
-		unknown = now_ms() - t0 - AUTH_DELAY_MS;
+		unknown = tu_now_ms() - t0 - AUTH_DELAY_MS;
 		cr_assert_str_eq(said(&k), "535 5.7.8 Authentication credentials invalid");
 		cr_assert_eq(close_conn(&k, 1), 0);
 		close_enough =
@@ -977,7 +918,7 @@ static struct run etrn(const char *const *etrnd_args, const char *const *args,
 		close(a);
 	r.status = finish_proc(&p, &r.out);
 	if (e > 0)
-		r.etrnd_status = reap(e, 20);
+		r.etrnd_status = tu_wait_exit(e, 20);
 	return r;
 }
 
@@ -1289,7 +1230,7 @@ static size_t pending(int fd)
 	char buf[1024];
 	size_t n = 0;
 	ssize_t r;
-	while (readable(fd, 0) && (r = read(fd, buf, sizeof buf)) > 0)
+	while (tu_readable(fd, 0) && (r = read(fd, buf, sizeof buf)) > 0)
 		n += (size_t)r;
 	return n;
 }
@@ -1312,7 +1253,7 @@ Test(etrn_tls, smtpc_sends_whole_lines_or_nothing)
 	line[SMTP_LINE_MAX - 1] = '\0'; /* 511 + CR LF: over a command's 512 */
 	cr_assert_eq(smtpc_cmd(&c, line, &r), -1);
 	cr_assert_str_eq(c.error, "command too long");
-	cr_assert(!readable(sv[1], 0), "something was sent");
+	cr_assert(!tu_readable(sv[1], 0), "something was sent");
 	/* 4093 + CR LF goes out whole, 510 + CR LF as a command too */
 	memset(line, 'x', sizeof line - 1);
 	line[OUTBUF_SIZE - 3] = '\0';

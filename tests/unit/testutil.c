@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,16 +64,8 @@ char *tu_read(const char *path, size_t *len)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return NULL;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&buf, &n);
-	int c;
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
+	char *buf = tu_slurp(f, len);
 	fclose(f);
-	fclose(m);
-	if (len)
-		*len = n;
 	return buf;
 }
 
@@ -191,20 +185,108 @@ void tu_run_free(struct tu_run *r)
 	free(r->err);
 }
 
+long long tu_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tu_readable(int fd, long ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	long long end = tu_now_ms() + ms;
+	for (;;) {
+		long long left = end - tu_now_ms();
+		int rc = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc == 1;
+	}
+}
+
+int tu_exits_within(int pid, long ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	cr_assert_geq(fd, 0, "pidfd_open %d: %s", pid, strerror(errno));
+	int exited = tu_readable(fd, ms);
+	close(fd);
+	return exited;
+}
+
 int tu_wait_exit(int pid, int seconds)
 {
-	int st;
-	for (int i = 0; i < seconds * 100; i++) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		cr_assert(w >= 0, "waitpid: %s", strerror(errno));
-		if (w == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		struct timespec t = {0, 10 * 1000 * 1000};
-		nanosleep(&t, NULL);
+	int st, exited = tu_exits_within(pid, seconds * 1000L);
+	if (!exited)
+		kill(pid, SIGKILL); /* still our unreaped child: never another's pid */
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	if (!exited)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int tu_reap(int pid, int seconds)
+{
+	int rc = tu_wait_exit(pid, seconds);
+	cr_assert(rc >= 0, "pid %d still running after %d s", pid, seconds);
+	return rc;
+}
+
+char *tu_slurp(FILE *f, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+	cr_assert(m);
+	int c;
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(m);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *tu_slurp_fd(int fd, int seconds, size_t *len)
+{
+	size_t cap = 1 << 20, n = 0;
+	char *buf = malloc(cap);
+	cr_assert(buf);
+	long long end = tu_now_ms() + seconds * 1000LL;
+	while (n + 1 < cap) {
+		long long left = end - tu_now_ms();
+		if (left <= 0 || !tu_readable(fd, left))
+			break;
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *tu_shell(const char *cmd, int *status)
+{
+	FILE *p = popen(cmd, "r");
+	cr_assert(p, "popen %s", cmd);
+	char *out = tu_slurp(p, NULL);
+	int st = pclose(p);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return out;
+}
+
+char *tu_snapshot(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd,
+		 "cd '%s' 2>/dev/null && for f in $(ls -1 | LC_ALL=C sort); do "
+		 "echo \"== $f\"; cat \"$f\"; done",
+		 dir);
+	return tu_shell(cmd, NULL);
 }
 
 int tu_compile(const char *dir, const char *text, const char *cdb, char **errs)
