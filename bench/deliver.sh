@@ -113,7 +113,7 @@ CG_PF=$CG
 now_ns() { date +%s%N; }
 
 # -- the sink: Postfix's smtp-sink, outside both cgroups ----------------------
-SINK=$(any_port)
+SINK=$(free_port)
 spawn env LD_LIBRARY_PATH="$PFLIB" "$PFSBIN/smtp-sink" -u postfix 127.0.0.1:"$SINK" 256
 wait_port "$SINK" || fail "smtp-sink did not start"
 
@@ -169,7 +169,7 @@ run_etrnd() {
 
 # -- Postfix: its own instance, the flush recipe, started in its cgroup --------
 P=$W/postfix
-PORT=$(any_port)
+PORT=$(free_port)
 mkdir -p "$P/conf"
 {
 	pf_master "$PORT"

@@ -38,12 +38,6 @@ done
 # the binary looks up by name before it reads any configuration (exim4-base's
 # postinst would create it). System users only, created when missing and left
 # in place: another test may be using them.
-need_user() {
-	getent passwd "$1" >/dev/null && return 0
-	useradd --system --user-group --home-dir "$2" --no-create-home \
-		--shell /usr/sbin/nologin "$1" 2>/dev/null || getent passwd "$1" >/dev/null ||
-		fail "unable to create the user $1"
-}
 need_user etrnd /var/spool/etrnd
 need_user "$EXUSER" /var/spool/exim4
 

@@ -11,17 +11,41 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 say() { echo "e2e: $*"; }
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# A TCP port on 127.0.0.1 that the kernel would give a listener now (bound
+# to port 0 and closed): never one in use, nor an outgoing connection's.
 free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
+		fail "no free port"
+}
+
+# need_user NAME [HOME]: a system user with a group of its own name and no
+# login, created when missing (the script says so) and left in place: other
+# tests, running in parallel, may be using it. Under a lock for them.
+need_user() {
+	getent passwd "$1" >/dev/null && return 0
+	mkdir -p "$ROOT/build"
+	(
+		flock 8
+		if ! getent group "$1" >/dev/null; then
+			groupadd --system "$1" || fail "groupadd $1"
 		fi
-	done
-	fail "no free port"
+		if ! getent passwd "$1" >/dev/null; then
+			useradd --system -g "$1" -d "${2:-/nonexistent}" -M -s /usr/sbin/nologin "$1" ||
+				fail "useradd $1"
+			say "created system user $1"
+		fi
+	) 8>>"$ROOT/build/.e2e-users.lock" || exit 1
+}
+
+# need_group NAME: a system group, created when missing (as need_user).
+need_group() {
+	getent group "$1" >/dev/null && return 0
+	mkdir -p "$ROOT/build"
+	(
+		flock 8
+		getent group "$1" >/dev/null || groupadd --system "$1" || fail "groupadd $1"
+		say "created group $1"
+	) 8>>"$ROOT/build/.e2e-users.lock" || exit 1
 }
 
 # Starts a background command and remembers its PID for cleanup.

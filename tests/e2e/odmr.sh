@@ -35,13 +35,6 @@ PY=/usr/bin/python3
 EXT=${ETRND_EXT:-$ROOT/build/ext/inetd/root}
 
 # Created when missing and left in place: another test may be using them.
-need_user() {
-	getent passwd "$1" >/dev/null && return 0
-	useradd --system --user-group --home-dir "$2" --no-create-home \
-		--shell /usr/sbin/nologin "$1" 2>/dev/null || getent passwd "$1" >/dev/null ||
-		fail "unable to create the user $1"
-	say "created system user $1"
-}
 need_user etrnhold /var/spool/etrnd-hold
 id -u nobody >/dev/null 2>&1 || skip "no user nobody to run fetchmail as"
 

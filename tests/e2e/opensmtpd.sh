@@ -28,16 +28,10 @@ for prog in "$SMTPD" "$OS/usr/libexec/opensmtpd/mail.mda" /usr/bin/tcpserver /us
 done
 
 # -- users: OpenSMTPD's compiled-in two, and the two of INSTALL ----------
-user_add() { # NAME HOME: a system user with a group of its own name
-	getent group "$1" >/dev/null || { groupadd --system "$1" || fail "groupadd $1"; }
-	getent passwd "$1" >/dev/null && return 0
-	useradd --system -M -g "$1" -d "$2" -s /usr/sbin/nologin "$1" || fail "useradd $1"
-	say "created system user $1"
-}
-user_add opensmtpd /var/lib/opensmtpd/empty
-user_add opensmtpq /var/lib/opensmtpd/empty
-user_add etrnd /nonexistent
-user_add etrnhold /var/spool/etrnd-hold # INSTALL's: OpenSMTPD reads ~/.forward
+need_user opensmtpd /var/lib/opensmtpd/empty
+need_user opensmtpq /var/lib/opensmtpd/empty
+need_user etrnd /nonexistent
+need_user etrnhold /var/spool/etrnd-hold # INSTALL's: OpenSMTPD reads ~/.forward
 
 T=$(mktemp -d /tmp/etrnd-e2e-opensmtpd.XXXXXX)
 chmod 755 "$T"

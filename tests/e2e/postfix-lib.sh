@@ -18,13 +18,6 @@ PFROOT=$PF_EXT/root
 PFLIB=$PFROOT/usr/lib/postfix
 PFSBIN=$PFROOT/usr/sbin
 
-# any_port: a TCP port on 127.0.0.1 that the kernel would give a listener
-# now (bound to port 0 and closed): never one in use by an outgoing
-# connection, as a random port of lib.sh's free_port can be.
-any_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # pf PROGRAM ARGS...: runs one of the unpacked Postfix commands.
 pf() {
 	local p=$1
@@ -58,24 +51,10 @@ pf_unpack() {
 # etrnd, etrnhold for the held mail. Created (system users, no login) when
 # missing; the script says so.
 pf_users() {
-	local u
-	# (under a lock: the Postfix tests run in parallel)
-	mkdir -p "$ROOT/build"
-	exec 8>>"$ROOT/build/.e2e-users.lock"
-	flock 8
-	if ! getent group postdrop >/dev/null; then
-		groupadd --system postdrop || fail "groupadd postdrop"
-		say "created group postdrop"
-	fi
-	for u in postfix etrnd etrnhold; do
-		if ! getent passwd "$u" >/dev/null; then
-			useradd --system --user-group --home-dir /nonexistent --no-create-home \
-				--shell /usr/sbin/nologin "$u" || fail "useradd $u"
-			say "created system user $u"
-		fi
-	done
-	flock -u 8
-	exec 8>&-
+	need_group postdrop
+	need_user postfix
+	need_user etrnd
+	need_user etrnhold
 }
 
 # pf_main DIR: the main.cf of an instance in DIR (conf/, queue/, data/).

@@ -39,10 +39,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SMTP_PORT=$(any_port)
-SINK_PORT=$(any_port)
-OTHER_PORT=$(any_port)
-ETRN_PORT=$(any_port)
+SMTP_PORT=$(free_port)
+SINK_PORT=$(free_port)
+OTHER_PORT=$(free_port)
+ETRN_PORT=$(free_port)
 P=$T/postfix
 SPOOL=$T/etrnd-hold
 Q=$T/etrnq

@@ -36,9 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SMTP_PORT=$(any_port)
-SINK_PORT=$(any_port)
-ETRN_PORT=$(any_port)
+SMTP_PORT=$(free_port)
+SINK_PORT=$(free_port)
+ETRN_PORT=$(free_port)
 P=$T/postfix
 Q=$T/etrnq
 ETC=$ROOT/etc/postfix

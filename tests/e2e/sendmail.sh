@@ -57,11 +57,8 @@ fi
 
 # The deployment's two users (INSTALL): etrnd answers ETRN, etrnhold owns
 # the held mail.
-for u in etrnd etrnhold; do
-	id -u "$u" >/dev/null 2>&1 ||
-		useradd -r -U -M -d /nonexistent -s /usr/sbin/nologin "$u" 2>/dev/null ||
-		id -u "$u" >/dev/null 2>&1 || fail "unable to create the user $u"
-done
+need_user etrnd
+need_user etrnhold
 
 T=$(mktemp -d /tmp/etrnd-e2e-sendmail.XXXXXX)
 chmod 755 "$T"
