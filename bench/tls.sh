@@ -36,26 +36,9 @@ T=$(mktemp -d /dev/shm/etrnd-bench-tls.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-# A throwaway CA and an ECDSA P-256 server certificate for mx.bench.
-cat > "$T/pki.cnf" <<'CNF'
-[req]
-distinguished_name=dn
-[dn]
-[ca]
-basicConstraints=critical,CA:true
-keyUsage=critical,keyCertSign,cRLSign
-subjectKeyIdentifier=hash
-[leaf]
-basicConstraints=CA:false
-subjectAltName=DNS:mx.bench
-extendedKeyUsage=serverAuth
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid:always
-CNF
-req="openssl req -config $T/pki.cnf -x509 -days 2 -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
-$req -subj /CN=bench-CA -extensions ca -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null
-$req -subj /CN=mx.bench -extensions leaf -CA "$T/ca.crt" -CAkey "$T/ca.key" \
-	-keyout "$T/server.key" -out "$T/server.crt" 2>/dev/null
+fail() { echo "bench/tls.sh: $*" >&2; exit 1; }
+. tests/e2e/pki.sh
+make_pki "$T" mx.bench # a throwaway CA and an ECDSA P-256 certificate
 
 slow=$(printf 'secret\n' | "$BIN/etrnd-rules" -p) # password=HASH
 slow=${slow#password=}
