@@ -49,12 +49,17 @@ int main(int argc, char **argv)
 	int n = atoi(argv[3]);
 	double *ms = calloc((size_t)n, sizeof *ms);
 	char uniq[64];
-	struct trigger t = {"lat.example", "lat.example", "127.0.0.1", 0, (long)getpid()};
+	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
+
+	snprintf(t.node, sizeof t.node, "lat.example");
+	snprintf(t.rule, sizeof t.rule, "lat.example");
+	snprintf(t.client, sizeof t.client, "127.0.0.1");
+	snprintf(t.user, sizeof t.user, "-");
 
 	for (int i = 0; i < n; i++) {
 		snprintf(uniq, sizeof uniq, "bench.%d.%d", (int)getpid(), i);
 		t.time = time(NULL);
-		if (trigger_write(argv[1], uniq, &t) < 0)
+		if (trigger_write(argv[1], uniq, &t, 0) < 0)
 			return 111;
 		long long t0 = now_ns();
 		trigger_poke(argv[1]);
