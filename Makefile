@@ -19,6 +19,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HAR
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
 ALL_LDFLAGS = -pie $(STATIC_LDFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
+# The test harness and the bench drivers stay dynamic in every build:
+# Criterion has no static archive that links (STATIC=1 tests its programs,
+# which the harness starts from $(BINDIR)).
+HOST_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # TLS=no builds without libtls (an appliance without TLS): the TLS options
 # then exit 100 with a message saying so.
 TLS ?= yes
@@ -89,7 +93,7 @@ $(B)/tests/%.o: tests/unit/%.c
 
 $(B)/tests/run: $(TEST_OBJ) $(B)/libetrnd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libetrnd.a $(LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libetrnd.a $(LIBS) $(TEST_LIBS)
 
 deps:
 	@sh scripts/deps.sh build
@@ -99,12 +103,26 @@ TEST_ENV = ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/$(BINDIR) \
 
 # Every test: a short smoke run of each fuzz target, then Criterion unit
 # tests, golden transcripts, process and end-to-end tests of the real
-# programs. Ends with Criterion's synthesis line.
+# programs; then the unit and process tests again against the static
+# build (check-static). Ends with Criterion's synthesis line.
 check:
 	@sh scripts/deps.sh build e2e fuzz
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@$(MAKE) --no-print-directory all $(B)/tests/run
 	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
+	@$(MAKE) --no-print-directory check-static
+
+# The unit, golden and process tests (not the end-to-end ones, which run
+# the default build under real launchers and MTAs) against the STATIC=1
+# programs, built beside the default ones in build/static: every program a
+# test starts is the static one, -u USER included (read from /etc/passwd).
+STATIC_B = build/static
+check-static:
+	@sh scripts/deps.sh build
+	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin \
+		all $(STATIC_B)/tests/run
+	$(TEST_ENV) ETRND_BIN=$(CURDIR)/$(STATIC_B)/bin $(STATIC_B)/tests/run \
+		--filter='!(e2e)/*' $(CHECK_FLAGS)
 
 # The same suite against ASan+UBSan builds of everything (clang), any
 # sanitizer report fatal. Leaks are checked in the programs the tests start
@@ -263,5 +281,5 @@ clean:
 
 -include $(wildcard $(B)/*.d $(B)/lib/*.d $(B)/tests/*.d $(B)/bench/*.d $(FZ)/*.d $(FZ)/lib/*.d)
 
-.PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
+.PHONY: bench lint format all deps check check-static check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:
