@@ -19,6 +19,7 @@ void queuestart_init(struct queuestart *c, const char *cdb_path, const char *que
 	memset(c, 0, sizeof *c);
 	policy_init(&c->policy, cdb_path);
 	c->queuedir = queuedir;
+	c->pid = (long)getpid();
 	c->client = *client;
 	addr_format(client, c->client_text, sizeof c->client_text);
 	size_t i;
@@ -77,7 +78,7 @@ static int write_trigger(struct queuestart *c, const struct node *n, const char 
 {
 	char uniq[160];
 	struct timespec now;
-	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
+	struct trigger t = {.version = TRIGGER_VERSION, .pid = c->pid};
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	t.time = (long long)now.tv_sec;

@@ -352,56 +352,81 @@ static int write_temp(int tmpdir, const char *uniq, const char *buf, size_t len,
 	return 0;
 }
 
-static int place(int tmpdir, int newdir, const char *uniq, const char *name,
+/* QUEUEDIR/SUB into buf: 0, or -1 (ENAMETOOLONG). */
+static int queue_path(char *buf, size_t size, const char *queuedir, const char *sub)
+{
+	size_t q = strlen(queuedir), s = strlen(sub);
+	if (q + 1 + s + 1 > size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, queuedir, q);
+	buf[q] = '/';
+	memcpy(buf + q + 1, sub, s + 1);
+	return 0;
+}
+
+/* new/ is open: whether a trigger is pending is known first, so that an
+ * ETRN for a pending node opens nothing more and formats nothing. */
+static int place(const char *queuedir, int newdir, const char *uniq, const char *name,
 		 const struct trigger *t, unsigned flags)
 {
-	char content[TRIGGER_FILE_MAX];
+	char content[TRIGGER_FILE_MAX], path[PATH_MAX];
 	struct stat st;
-	size_t len = trigger_format(t, content, sizeof content);
 
+	if (!(flags & TRIGGER_REPLACE) && fstatat(newdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1; /* a pending trigger starts a run that begins after this ETRN */
+	size_t len = trigger_format(t, content, sizeof content);
 	if (len == 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (!(flags & TRIGGER_REPLACE) && fstatat(newdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1; /* a pending trigger starts a run that begins after this ETRN */
-	if (write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0)
+	if (queue_path(path, sizeof path, queuedir, queue_dirs[Q_TMP].name) < 0)
 		return -1;
+	int tmpdir = open(path, DIRFLAGS | O_NOFOLLOW);
+	if (tmpdir < 0)
+		return -1;
+	if (write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0) {
+		int e = errno;
+		close(tmpdir);
+		errno = e;
+		return -1;
+	}
 	int rc = flags & TRIGGER_REPLACE ? renameat(tmpdir, uniq, newdir, name)
 					 : rename_noreplace(tmpdir, uniq, newdir, name);
 	if (rc < 0) {
 		int e = errno;
 		unlinkat(tmpdir, uniq, 0);
+		close(tmpdir);
 		if (e == EEXIST)
 			return 1; /* another ETRN for the node came first */
 		errno = e;
 		return -1;
 	}
+	close(tmpdir);
 	/* The trigger is in place; a failed directory fsync only weakens
 	 * durability across a crash, so it is reported but not undone. */
 	return fsync(newdir) < 0 ? -2 : 0;
 }
 
+/* QUEUEDIR/new and QUEUEDIR/tmp are opened by path with O_NOFOLLOW (which
+ * refuses a symlink in their place, as openat() in QUEUEDIR did; QUEUEDIR
+ * itself may be one): two system calls fewer on every ETRN. */
 int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t, unsigned flags)
 {
-	char name[TRIGGER_NAME_MAX];
-	int q = -1, tmpdir = -1, newdir = -1, rc = -1;
+	char name[TRIGGER_NAME_MAX], path[PATH_MAX];
+	int newdir = -1, rc = -1;
 
 	if (!trigger_name(t->node, name, sizeof name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((q = open(queuedir, DIRFLAGS)) >= 0 &&
-	    (tmpdir = openat(q, queue_dirs[Q_TMP].name, DIRFLAGS | O_NOFOLLOW)) >= 0 &&
-	    (newdir = openat(q, queue_dirs[Q_NEW].name, DIRFLAGS | O_NOFOLLOW)) >= 0)
-		rc = place(tmpdir, newdir, uniq, name, t, flags);
+	if (queue_path(path, sizeof path, queuedir, queue_dirs[Q_NEW].name) == 0 &&
+	    (newdir = open(path, DIRFLAGS | O_NOFOLLOW)) >= 0)
+		rc = place(queuedir, newdir, uniq, name, t, flags);
 	int e = errno;
 	if (newdir >= 0)
 		close(newdir);
-	if (tmpdir >= 0)
-		close(tmpdir);
-	if (q >= 0)
-		close(q);
 	errno = e;
 	return rc;
 }

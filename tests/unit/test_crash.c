@@ -436,13 +436,16 @@ static struct trace reference(const char *node, const char *pending, int *from, 
 	return t;
 }
 
-/* The fd a call returned for an openat() of name in the window. */
+/* The fd a call returned for an openat() of QUEUEDIR/name (by path, or
+ * relative to an fd) in the window. */
 static long opened(const struct trace *t, int from, int to, const char *name)
 {
-	char want[100];
-	snprintf(want, sizeof want, "\"%s\", ", name);
+	char rel[100], abs[4200];
+	snprintf(rel, sizeof rel, ", \"%s\", ", name);
+	snprintf(abs, sizeof abs, "\"%s/%s\", ", queue, name);
 	for (int i = from; i < to; i++)
-		if (is_call(t->line[i], "openat") && strstr(t->line[i], want))
+		if (is_call(t->line[i], "openat") &&
+		    (strstr(t->line[i], rel) || strstr(t->line[i], abs)))
 			return call_ret(t->line[i]);
 	return -1;
 }
