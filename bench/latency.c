@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /* latency QUEUEDIR STAMPFILE N: writes N triggers for lat.example the way
- * etrnd does (tmp/ -> new/, fsyncs, then the FIFO byte), each after the
- * previous run has started, and prints the median and p99 milliseconds
- * from the FIFO byte to the command's first instruction (bench/stamp). */
+ * etrnd does (tmp/ -> new/, the fsync of new/, then the FIFO byte), each
+ * once the previous run is over (its claimed trigger gone from cur/), and
+ * prints the median, p99 and maximum milliseconds from the FIFO byte to
+ * the command's first instruction (bench/stamp). Every wait is on an
+ * event, looked at every 100 us, and bounded (5 s). */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,26 @@ static long long stamp(const char *path, int n)
 			fclose(f);
 		if (lines >= n)
 			return v;
+		usleep(100);
+	}
+	return -1;
+}
+
+/* 0 once QUEUEDIR/cur is empty (the run is over), -1 after 5 s. */
+static int run_over(const char *queue)
+{
+	char cur[4096];
+	snprintf(cur, sizeof cur, "%s/cur", queue);
+	for (int tries = 0; tries < 50000; tries++) {
+		DIR *d = opendir(cur);
+		const struct dirent *e;
+		int n = 0;
+		while (d && (e = readdir(d)) != NULL)
+			n += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		if (d && n == 0)
+			return 0;
 		usleep(100);
 	}
 	return -1;
@@ -67,7 +90,8 @@ int main(int argc, char **argv)
 		if (t1 < 0)
 			return 111;
 		ms[i] = (t1 - t0) / 1e6;
-		usleep(2000); /* let the run finish and the runner go idle */
+		if (run_over(argv[1]) < 0)
+			return 111;
 	}
 	qsort(ms, (size_t)n, sizeof *ms, cmp);
 	printf("%.3f %.3f %.3f\n", ms[n / 2], ms[n * 99 / 100], ms[n - 1]);
