@@ -241,24 +241,40 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Benchmarks: writes BENCHMARKS.md (bench/run.sh says what it measures).
+# The builds side by side: the default one, STATIC=1 (build/static, its
+# floor linked the same way) and, for comparison, STATIC=1 TLS=no
+# (build/static-notls) and TLS=no (build/notls). The drivers are ordinary
+# dynamic programs.
 BENCH_TOOLS = $(B)/bench/floor $(B)/bench/sessions $(B)/bench/tcpload $(B)/bench/stamp \
-	$(B)/bench/latency
+	$(B)/bench/latency $(B)/bench/waitfor $(B)/bench/spoolscan
 bench:
 	@sh scripts/deps.sh build e2e bench
 	@$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin \
+		all $(STATIC_B)/bench/floor
+	@$(MAKE) --no-print-directory STATIC=1 TLS=no B=build/static-notls \
+		BINDIR=build/static-notls/bin all
+	@$(MAKE) --no-print-directory TLS=no B=build/notls BINDIR=build/notls/bin \
+		build/notls/bin/etrnd
 	@bash bench/run.sh
 
-$(B)/bench/latency: bench/latency.c $(B)/libetrnd.a
+# floor is linked as the programs are (static under STATIC=1): the floor
+# of each build.
+$(B)/bench/floor: bench/floor.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(B)/bench/latency $(B)/bench/spoolscan: $(B)/bench/%: bench/%.c $(B)/libetrnd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
 
 $(B)/bench/tcpload: bench/tcpload.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -pthread -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -pthread -o $@ $<
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
 
 # Static checks: cppcheck and clang-tidy clean on src/, the tree formatted
 # with .clang-format, man pages lint-clean.
