@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* latency QUEUEDIR STAMPFILE N: writes N triggers for lat.example the way
- * etrnd does (tmp/ -> new/, the fsync of new/, then the FIFO byte), each
- * once the previous run is over (its claimed trigger gone from cur/), and
- * prints the median, p99 and maximum milliseconds from the FIFO byte to
- * the command's first instruction (bench/stamp). Every wait is on an
- * event, looked at every 100 us, and bounded (5 s). */
+/* latency QUEUEDIR STAMPFILE N [GAP_MS]: writes N triggers for lat.example
+ * the way etrnd does (tmp/ -> new/, the fsync of new/, then the FIFO byte),
+ * each once the previous run is over (its claimed trigger gone from cur/)
+ * and, with GAP_MS, that many milliseconds later: ETRNs that come back to
+ * back meet the runner's limit on FIFO-driven rescans (RUNNER_POKE_GAP_MS),
+ * spaced ones do not. Prints the median, p99 and maximum milliseconds from
+ * the FIFO byte to the command's first instruction (bench/stamp). Every
+ * wait for the runner is on an event, looked at every 100 us, and bounded
+ * (5 s); GAP_MS is the workload's pace, not a wait for anything. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +70,11 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 100;
 	int n = atoi(argv[3]);
+	long gap_ms = argc == 5 ? atol(argv[4]) : 0;
+	const struct timespec gap = {gap_ms / 1000, gap_ms % 1000 * 1000000};
 	double *ms = calloc((size_t)n, sizeof *ms);
 	char uniq[64];
 	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
@@ -80,6 +85,8 @@ int main(int argc, char **argv)
 	snprintf(t.user, sizeof t.user, "-");
 
 	for (int i = 0; i < n; i++) {
+		if (gap_ms > 0)
+			nanosleep(&gap, NULL);
 		snprintf(uniq, sizeof uniq, "bench.%d.%d", (int)getpid(), i);
 		t.time = time(NULL);
 		if (trigger_write(argv[1], uniq, &t, 0) < 0)

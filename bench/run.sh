@@ -109,13 +109,14 @@ target() {
 	echo "| $1 | $2 | $3 |" >>"$TARGETS"
 	printf 'bench: target %s: %s: %s\n' "$1" "$2" "$3" >&2
 }
-# table FILE REF [EXTRA]: the sessions of FILE, wall and CPU, with ratios to
-# REF's medians; EXTRA names a function giving one more column per program
+# table FILE REF [EXTRA LABEL]: the sessions of FILE, wall and CPU, with
+# ratios to REF's medians; EXTRA names a function giving one more column
+# (LABEL) per program
 table() {
-	local f=$1 ref=$2 extra=${3:-} rm rc
+	local f=$1 ref=$2 extra=${3:-} label=${4:-} rm rc
 	rm=$(med "$ref" "$f")
 	rc=$(med "$ref.cpu" "$f")
-	r "| program | median us | p10 us | p90 us | ratio to $ref | CPU median us | CPU ratio | failures |${extra:+ $extra |}"
+	r "| program | median us | p10 us | p90 us | ratio to $ref | CPU median us | CPU ratio | failures |${extra:+ $label |}"
 	r "|---|---|---|---|---|---|---|---|${extra:+---|}"
 	while read -r name m p10 p90 n fail _; do
 		case $name in *.cpu) continue ;; esac
@@ -228,7 +229,7 @@ r "libcrypto not linked). static-floor-100faults: the static floor"
 r "writing to 100 fresh pages first, to weigh a page fault. Faults: GNU time's minor page"
 r "faults of one session."
 r ""
-table "$T/cpu.txt" floor flt
+table "$T/cpu.txt" floor flt faults
 r ""
 read -r d10 dmed d90 < <(per_round "$T/cpu.txt" ratio etrnd floor)
 read -r s10 smed s90 < <(per_round "$T/cpu.txt" ratio static-etrnd static-floor)
@@ -614,6 +615,8 @@ PIDS="$PIDS $RP"
 	exit 1
 }
 read -r lat_med lat_p99 lat_max < <("$BB/latency" "$T/rq" "$T/stamps" 200)
+rm -f "$T/stamps"
+read -r lgap_med lgap_p99 lgap_max < <("$BB/latency" "$T/rq" "$T/stamps" 100 150)
 kill "$RP"
 wait "$RP" 2>/dev/null || true
 # flood: 992 ETRNs for one node in 32 concurrent sessions while its 50 ms command runs
@@ -659,11 +662,14 @@ r "## 7. Runner"
 r ""
 r "Load average before: $L. Each wait is on an event: the runner's FIFO open for reading"
 r "(bench/waitfor), the previous run's trigger gone from cur/ (bench/latency), new/ and cur/"
-r "empty after the flood."
+r "empty after the flood. Triggers that come back to back meet the runner's limit on"
+r "rescans asked for by FIFO bytes (at most one per RUNNER_POKE_GAP_MS, 100 ms: doc/DECISIONS,"
+r "Runner); spaced by 150 ms they do not."
 r ""
 r "| measure | result |"
 r "|---|---|"
-r "| trigger in new/ + FIFO byte -> command's first instruction, 200 runs | median $lat_med ms, p99 $lat_p99 ms, max $lat_max ms |"
+r "| trigger in new/ + FIFO byte -> command's first instruction, 200 runs back to back | median $lat_med ms, p99 $lat_p99 ms, max $lat_max ms |"
+r "| the same, 100 runs, each trigger 150 ms after the previous run ended | median $lgap_med ms, p99 $lgap_p99 ms, max $lgap_max ms |"
 r "| $queued triggers, command /bin/true, -j 1 | $thr1 runs/s |"
 r "| $queued triggers, command /bin/true, -j 2 | $thr2 runs/s |"
 r "| 992 ETRNs for one node in 32 concurrent sessions, 50 ms command | $flood_runs runs |"
