@@ -18,7 +18,7 @@
 /* One getdents64() reads up to this much: about 700 maildir names of 70
  * octets. Larger reads save little (a system call costs less than reading
  * a few dozen entries) and make the kernel read further past the cap. */
-#define DIRBUF (64 * 1024)
+#define DIRBUF ((size_t)64 * 1024)
 
 /* 1 for a message, 0 for anything else: a dot-file, not a regular file,
  * or a file gone since the directory was read (the MTA delivered or

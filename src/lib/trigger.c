@@ -360,9 +360,9 @@ static int queue_path(char *buf, size_t size, const char *queuedir, const char *
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(buf, queuedir, q);
-	buf[q] = '/';
-	memcpy(buf + q + 1, sub, s + 1);
+	char *p = stpcpy(buf, queuedir); /* (the lengths are checked above) */
+	*p++ = '/';
+	memcpy(p, sub, s + 1);
 	return 0;
 }
 
