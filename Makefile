@@ -18,7 +18,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HAR
 # Exact header dependencies: every object gets a .d file (-MMD), and a
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
-ALL_LDFLAGS = -pie $(STATIC_LDFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
+# PIE either way: -static-pie under STATIC=1 (clang refuses -pie beside it
+# as an unused argument), else -pie.
+ALL_LDFLAGS = $(if $(STATIC_LDFLAGS),$(STATIC_LDFLAGS),-pie) -Wl,-z,relro,-z,now $(LDFLAGS)
 # The test harness and the bench drivers stay dynamic in every build:
 # Criterion has no static archive that links (STATIC=1 tests its programs,
 # which the harness starts from $(BINDIR)).
