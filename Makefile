@@ -18,7 +18,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HAR
 # Exact header dependencies: every object gets a .d file (-MMD), and a
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
-ALL_LDFLAGS = -pie $(STATIC_LDFLAGS) -Wl,-z,relro,-z,now $(LDFLAGS)
+# PIE either way: -static-pie under STATIC=1 (clang refuses -pie beside it
+# as an unused argument), else -pie.
+ALL_LDFLAGS = $(if $(STATIC_LDFLAGS),$(STATIC_LDFLAGS),-pie) -Wl,-z,relro,-z,now $(LDFLAGS)
+# The test harness and the bench drivers stay dynamic in every build:
+# Criterion has no static archive that links (STATIC=1 tests its programs,
+# which the harness starts from $(BINDIR)).
+HOST_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # TLS=no builds without libtls (an appliance without TLS): the TLS options
 # then exit 100 with a message saying so.
 TLS ?= yes
@@ -89,7 +95,7 @@ $(B)/tests/%.o: tests/unit/%.c
 
 $(B)/tests/run: $(TEST_OBJ) $(B)/libetrnd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libetrnd.a $(LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -o $@ $(TEST_OBJ) $(B)/libetrnd.a $(LIBS) $(TEST_LIBS)
 
 deps:
 	@sh scripts/deps.sh build
@@ -99,14 +105,28 @@ TEST_ENV = ETRND_ROOT=$(CURDIR) ETRND_BIN=$(CURDIR)/$(BINDIR) \
 
 # Every test: a short smoke run of each fuzz target, then Criterion unit
 # tests, golden transcripts, process and end-to-end tests of the real
-# programs. Ends with Criterion's synthesis line. The TLS=no build in
-# build/notls is for the tests of what its TLS options say.
+# programs; then the unit and process tests again against the static
+# build (check-static). Ends with Criterion's synthesis line. The TLS=no
+# build in build/notls is for the tests of what its TLS options say.
 check:
 	@sh scripts/deps.sh build e2e fuzz
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@$(MAKE) --no-print-directory all $(B)/tests/run
 	@$(MAKE) --no-print-directory TLS=no B=build/notls BINDIR=build/notls/bin all
 	$(TEST_ENV) $(B)/tests/run $(CHECK_FLAGS)
+	@$(MAKE) --no-print-directory check-static
+
+# The unit, golden and process tests (not the end-to-end ones, which run
+# the default build under real launchers and MTAs) against the STATIC=1
+# programs, built beside the default ones in build/static: every program a
+# test starts is the static one, -u USER included (read from /etc/passwd).
+STATIC_B = build/static
+check-static:
+	@sh scripts/deps.sh build
+	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin \
+		all $(STATIC_B)/tests/run
+	$(TEST_ENV) ETRND_BIN=$(CURDIR)/$(STATIC_B)/bin $(STATIC_B)/tests/run \
+		--filter='!(e2e)/*' $(CHECK_FLAGS)
 
 # The same suite against ASan+UBSan builds of everything (clang), any
 # sanitizer report fatal. Leaks are checked in the programs the tests start
@@ -226,16 +246,32 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Benchmarks: writes BENCHMARKS.md (bench/run.sh says what it measures).
+# The builds side by side: the default one, STATIC=1 (build/static, its
+# floor linked the same way) and, for comparison, STATIC=1 TLS=no
+# (build/static-notls) and TLS=no (build/notls). The drivers are ordinary
+# dynamic programs.
 BENCH_TOOLS = $(B)/bench/floor $(B)/bench/sessions $(B)/bench/tcpload $(B)/bench/stamp \
-	$(B)/bench/latency
+	$(B)/bench/latency $(B)/bench/waitfor $(B)/bench/spoolscan
 bench:
 	@sh scripts/deps.sh build e2e bench
 	@$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin \
+		all $(STATIC_B)/bench/floor
+	@$(MAKE) --no-print-directory STATIC=1 TLS=no B=build/static-notls \
+		BINDIR=build/static-notls/bin all
+	@$(MAKE) --no-print-directory TLS=no B=build/notls BINDIR=build/notls/bin \
+		build/notls/bin/etrnd
 	@bash bench/run.sh
 
-$(B)/bench/latency: bench/latency.c $(B)/libetrnd.a
+# floor is linked as the programs are (static under STATIC=1): the floor
+# of each build.
+$(B)/bench/floor: bench/floor.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(B)/bench/latency $(B)/bench/spoolscan: $(B)/bench/%: bench/%.c $(B)/libetrnd.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
 
 # The TLS benchmark (bench/tls.sh): a floor that links libtls alone, and
 # a driver that speaks with etrn's client code (smtpc over tlsio).
@@ -250,11 +286,11 @@ $(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
 
 $(B)/bench/tcpload: bench/tcpload.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -pthread -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -pthread -o $@ $<
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
 
 # Static checks: cppcheck and clang-tidy clean on src/, the tree formatted
 # with .clang-format, man pages lint-clean.
@@ -277,5 +313,5 @@ clean:
 
 -include $(wildcard $(B)/*.d $(B)/lib/*.d $(B)/tests/*.d $(B)/bench/*.d $(FZ)/*.d $(FZ)/lib/*.d)
 
-.PHONY: bench lint format all deps check check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
+.PHONY: bench lint format all deps check check-static check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
 .SECONDARY:

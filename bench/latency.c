@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* latency QUEUEDIR STAMPFILE N: writes N triggers for lat.example the way
- * etrnd does (tmp/ -> new/, fsyncs, then the FIFO byte), each after the
- * previous run has started, and prints the median and p99 milliseconds
- * from the FIFO byte to the command's first instruction (bench/stamp). */
+/* latency QUEUEDIR STAMPFILE N [GAP_MS]: writes N triggers for lat.example
+ * the way etrnd does (tmp/ -> new/, the fsync of new/, then the FIFO byte),
+ * each once the previous run is over (its claimed trigger gone from cur/)
+ * and, with GAP_MS, that many milliseconds later: ETRNs that come back to
+ * back meet the runner's limit on FIFO-driven rescans (RUNNER_POKE_GAP_MS),
+ * spaced ones do not. Prints the median, p99 and maximum milliseconds from
+ * the FIFO byte to the command's first instruction (bench/stamp). Every
+ * wait for the runner is on an event, looked at every 100 us, and bounded
+ * (5 s); GAP_MS is the workload's pace, not a wait for anything. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +42,26 @@ static long long stamp(const char *path, int n)
 	return -1;
 }
 
+/* 0 once QUEUEDIR/cur is empty (the run is over), -1 after 5 s. */
+static int run_over(const char *queue)
+{
+	char cur[4096];
+	snprintf(cur, sizeof cur, "%s/cur", queue);
+	for (int tries = 0; tries < 50000; tries++) {
+		DIR *d = opendir(cur);
+		const struct dirent *e;
+		int n = 0;
+		while (d && (e = readdir(d)) != NULL)
+			n += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		if (d && n == 0)
+			return 0;
+		usleep(100);
+	}
+	return -1;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -44,17 +70,26 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 100;
 	int n = atoi(argv[3]);
+	long gap_ms = argc == 5 ? atol(argv[4]) : 0;
+	const struct timespec gap = {gap_ms / 1000, gap_ms % 1000 * 1000000};
 	double *ms = calloc((size_t)n, sizeof *ms);
 	char uniq[64];
-	struct trigger t = {"lat.example", "lat.example", "127.0.0.1", 0, (long)getpid()};
+	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
+
+	snprintf(t.node, sizeof t.node, "lat.example");
+	snprintf(t.rule, sizeof t.rule, "lat.example");
+	snprintf(t.client, sizeof t.client, "127.0.0.1");
+	snprintf(t.user, sizeof t.user, "-");
 
 	for (int i = 0; i < n; i++) {
+		if (gap_ms > 0)
+			nanosleep(&gap, NULL);
 		snprintf(uniq, sizeof uniq, "bench.%d.%d", (int)getpid(), i);
 		t.time = time(NULL);
-		if (trigger_write(argv[1], uniq, &t) < 0)
+		if (trigger_write(argv[1], uniq, &t, 0) < 0)
 			return 111;
 		long long t0 = now_ns();
 		trigger_poke(argv[1]);
@@ -62,7 +97,8 @@ int main(int argc, char **argv)
 		if (t1 < 0)
 			return 111;
 		ms[i] = (t1 - t0) / 1e6;
-		usleep(2000); /* let the run finish and the runner go idle */
+		if (run_over(argv[1]) < 0)
+			return 111;
 	}
 	qsort(ms, (size_t)n, sizeof *ms, cmp);
 	printf("%.3f %.3f %.3f\n", ms[n / 2], ms[n * 99 / 100], ms[n - 1]);

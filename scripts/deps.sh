@@ -6,7 +6,7 @@
 #   build  compile and unit tests
 #   fuzz   clang and its libFuzzer/ASan runtime (fuzz targets, check-asan)
 #   valgrind
-#   bench  valgrind (callgrind) and GNU time
+#   bench  valgrind (callgrind), GNU time, strace (system call counts)
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
 #          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
@@ -25,9 +25,9 @@ set -eu
 pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb libtls-dev libcrypt-dev"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
-pkgs_bench="valgrind time"
+pkgs_bench="valgrind time strace"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
-pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc
+pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc strace
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
 	dnsmasq-base iproute2
 	libdb5.3 libssl3 zlib1g libpam0g libcrypt1

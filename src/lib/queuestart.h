@@ -16,6 +16,7 @@ struct queuestart {
 	char client_text[64];
 	char uniq_host[64]; /* our host name, file-name-safe, for temp names */
 	unsigned seq;       /* ETRNs written by this process */
+	long pid;           /* getpid(), once */
 };
 
 void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,

@@ -5,7 +5,8 @@
 
 /* Counts regular files, not dot-files, in DIR/new and DIR/cur when DIR/new
  * is a directory (a maildir), else in DIR. Stops at cap + 1. Returns the
- * count, or -1 (errno set) when the spool cannot be read. */
+ * count, or -1 (errno set) when the spool cannot be read. Not for threads
+ * (one static read buffer). */
 long spool_count(const char *dir, long cap);
 
 #endif

@@ -47,6 +47,11 @@ int trigger_unname(const char *name, char *out, size_t size);
 /* The file content for t (version TRIGGER_VERSION). Returns the length, or
  * 0 if it does not fit. */
 size_t trigger_format(const struct trigger *t, char *buf, size_t size);
+/* A temp file name for tmp/, unique per host and process:
+ * SECONDS.NANOSECONDSPpidQseq.host (nanoseconds 9 digits). Returns the
+ * length, or 0 if it does not fit. */
+size_t trigger_tempname(char *buf, size_t size, long long sec, long nsec, long pid, unsigned seq,
+			const char *host);
 /* Parses a trigger file's content: every field of its version exactly
  * once, each valid. An empty file is a lost trigger (t->lost, node ""), for
  * the caller to fill from the name. Returns 0, or -1 with a reason in

@@ -13,26 +13,28 @@
 #include "spool.h"
 #include "testutil.h"
 
-/* Forces the paths a local disk never takes. While armed, readdir() (this
- * definition is the one spool.c gets: the tests are one executable) says
- * DT_UNKNOWN for every entry, as XFS without ftype or a FUSE file system
- * does, and removes each entry named gone* just before returning it, as
- * an MTA delivering held mail during the count would. Unarmed, it is
- * libc's readdir(). */
+/* Forces the paths a local disk never takes. While armed, getdents64()
+ * (this definition is the one spool.c gets: the tests are one executable)
+ * says DT_UNKNOWN for every entry, as XFS without ftype or a FUSE file
+ * system does, and removes each entry named gone* just before returning
+ * it, as an MTA delivering held mail during the count would. Unarmed, it
+ * is libc's getdents64(). */
 static int armed;
 
-struct dirent *readdir(DIR *d)
+ssize_t getdents64(int fd, void *buf, size_t size)
 {
-	static struct dirent *(*real)(DIR *);
+	static ssize_t (*real)(int, void *, size_t);
 	if (!real)
-		real = (struct dirent * (*)(DIR *)) dlsym(RTLD_NEXT, "readdir");
-	struct dirent *e = real(d);
-	if (armed && e) {
+		real = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "getdents64");
+	ssize_t n = real(fd, buf, size);
+	for (ssize_t pos = 0; armed && pos < n;) {
+		struct dirent64 *e = (struct dirent64 *)((char *)buf + pos);
 		e->d_type = DT_UNKNOWN;
 		if (strncmp(e->d_name, "gone", 4) == 0)
-			cr_assert_eq(unlinkat(dirfd(d), e->d_name, 0), 0);
+			cr_assert_eq(unlinkat(fd, e->d_name, 0), 0);
+		pos += e->d_reclen;
 	}
-	return e;
+	return n;
 }
 
 static void files(const char *where, int n)

@@ -196,3 +196,43 @@ Test(trigger_file, anything_else_is_refused)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(parse(bad[i]), -1, "case %zu accepted", i);
 }
+
+/* trigger_format() and trigger_tempname() write without printf (they are
+ * on every ETRN's path): the same octets as the printf formats, and 0
+ * whenever the result and its NUL do not fit. */
+Test(trigger_file, formats_as_printf_would_and_refuses_to_cut)
+{
+	struct trigger t = {.version = TRIGGER_VERSION, .time = 0, .pid = 2147483647};
+	char buf[TRIGGER_FILE_MAX], want[TRIGGER_FILE_MAX], name[64];
+	snprintf(t.node, sizeof t.node, "[ipv6:2001:db8::1]");
+	snprintf(t.rule, sizeof t.rule, "@example.net");
+	snprintf(t.client, sizeof t.client, "192.0.2.7");
+	static const long long times[] = {0, 9, 10, 1700000000, 4611686018427387904LL};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		t.time = times[i];
+		t.user[0] = i % 2 ? '\0' : 'b';
+		t.user[1] = '\0';
+		int n = snprintf(
+		    want, sizeof want,
+		    "version=%d\nnode=%s\nrule=%s\nclient=%s\nuser=%s\ntime=%lld\npid=%ld\n",
+		    TRIGGER_VERSION, t.node, t.rule, t.client, t.user[0] ? t.user : "-", t.time,
+		    t.pid);
+		cr_assert_eq(trigger_format(&t, buf, sizeof buf), (size_t)n);
+		cr_assert_str_eq(buf, want);
+		cr_assert_eq(trigger_format(&t, buf, (size_t)n + 1), (size_t)n);
+		cr_assert_eq(trigger_format(&t, buf, (size_t)n), 0, "cut instead of refused");
+	}
+	cr_assert_eq(trigger_format(&t, buf, 0), 0);
+	static const long nsecs[] = {0, 7, 123456789, 999999999};
+	for (size_t i = 0; i < sizeof nsecs / sizeof nsecs[0]; i++) {
+		int n = snprintf(want, sizeof want, "%lld.%09ldP%ldQ%u.%s", 1700000000LL, nsecs[i],
+				 42L, 7u, "mx.example");
+		cr_assert_eq(trigger_tempname(name, sizeof name, 1700000000LL, nsecs[i], 42, 7,
+					      "mx.example"),
+			     (size_t)n);
+		cr_assert_str_eq(name, want);
+		cr_assert_eq(
+		    trigger_tempname(name, (size_t)n, 1700000000LL, nsecs[i], 42, 7, "mx.example"),
+		    0);
+	}
+}
