@@ -238,21 +238,27 @@ static void rset(struct smtptx *k)
 		reply(k, &r, SMTPC_MAIL_TIMEOUT);
 }
 
-/* After a 354: the message, then the reply to the final dot. */
+/* After a 354: the message, then the reply to the final dot. The end of
+ * the message and the dot go out in one write: a dot in a write of its
+ * own would wait for the peer's delayed ACK (Nagle), 40 ms a message. */
 static void send_data(struct smtptx *k, struct held *h, const char *body, size_t blen)
 {
 	static char buf[DATA_BUF];
 	struct smtpdata e;
 	struct reply r;
-	size_t used;
+	size_t used, fill = 0;
 
 	smtpdata_init(&e);
 	while (blen > 0 && k->alive) {
-		size_t n = smtpdata_put(&e, body, blen, &used, buf, sizeof buf);
-		put(k, buf, n);
+		fill += smtpdata_put(&e, body, blen, &used, buf + fill, sizeof buf - fill);
 		body += used, blen -= used;
+		if (sizeof buf - fill < SMTPDATA_END_MAX + 2) {
+			put(k, buf, fill);
+			fill = 0;
+		}
 	}
-	put(k, buf, smtpdata_end(&e, buf));
+	fill += smtpdata_end(&e, buf + fill);
+	put(k, buf, fill);
 	if (reply(k, &r, SMTPC_DOT_TIMEOUT) / 100 == 2)
 		settle(h, RCPT_ACCEPTED, RCPT_SENT, NULL, NULL);
 	else if (k->alive)

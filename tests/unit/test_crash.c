@@ -42,27 +42,12 @@ static const char *helpers(void)
 	return getenv("ETRND_HELPERS") ? getenv("ETRND_HELPERS") : "tests/helpers";
 }
 
-/* strace in $PATH, or NULL. */
-static char *find_strace(void)
-{
-	const char *path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
-	char *copy = strdup(path), *save = NULL, *found = NULL;
-	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char p[4096];
-		snprintf(p, sizeof p, "%s/strace", d);
-		if (access(p, X_OK) == 0)
-			found = strdup(p);
-	}
-	free(copy);
-	return found;
-}
-
 static void setup(void)
 {
 	const char *wrap = getenv("ETRND_WRAP");
 	if (wrap && strstr(wrap, "valgrind"))
 		cr_skip_test("skipped under valgrind: it emulates the system calls cut here");
-	strace = find_strace();
+	strace = tu_which("strace");
 	if (!strace)
 		cr_skip_test("skipped: no strace (apt-get install strace)");
 	dir = tu_tmpdir();

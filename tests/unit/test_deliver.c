@@ -541,6 +541,42 @@ static int md_count(const char *sub)
 	return n < 0 ? 0 : n;
 }
 
+/* The end of a message and its final dot leave in one write: a dot
+ * written alone waits for the peer's delayed ACK (Nagle's algorithm), about
+ * 40 ms a message on Linux. strace records every write's octets. */
+Test(deliver, a_message_ends_with_its_dot_in_the_same_write)
+{
+	const char *wrap = getenv("ETRND_WRAP");
+	char *strace = tu_which("strace");
+	if (wrap && strstr(wrap, "valgrind"))
+		cr_skip_test("skipped under valgrind (strace would trace valgrind's writes)");
+	if (!strace)
+		cr_skip_test("skipped: no strace (apt-get install strace)");
+	const char body[] = "Subject: one\n\nthe last line\n";
+	hold("a@example.org", body, sizeof body - 1, RCPTS("a@client.example.net"));
+	hold("a@example.org", body, sizeof body - 1, RCPTS("b@client.example.net"));
+	sink_start("127.0.0.1:0", NULL);
+	char trace[4200];
+	snprintf(trace, sizeof trace,
+		 "%s -f -qq -e trace=write,writev,sendto,sendmsg -xx -s 200 -o %s %s", strace,
+		 tu_path(dir, "trace"), wrap ? wrap : "");
+	setenv("ETRND_WRAP", trace, 1);
+	int st = deliver_run(at_sink(), "client.example.net", NULL, NULL);
+	wrap ? setenv("ETRND_WRAP", wrap, 1) : unsetenv("ETRND_WRAP");
+	cr_assert_eq(st, 0);
+	cr_assert_eq(sink_count(), 2);
+	char *t = tu_read(tu_path(dir, "trace"), NULL);
+	/* the last line, CRLF, dot, CRLF: "the last line\r\n.\r\n" in hex */
+	const char *tail = "\\x6c\\x69\\x6e\\x65\\x0d\\x0a\\x2e\\x0d\\x0a\"";
+	int together = 0;
+	for (const char *p = t; (p = strstr(p, tail)); p++)
+		together++;
+	cr_expect_eq(together, 2, "the dot left apart from the message:\n%s", t);
+	cr_expect_null(strstr(t, " \"\\x2e\\x0d\\x0a\", 3)"), "a dot in a write of its own:\n%s",
+		       t);
+	free(t), free(strace);
+}
+
 Test(deliver, byte_for_byte)
 {
 	const char dots[] = "Subject: dots\n\n.\n..\n.leading dot\n...three\nend.\n";

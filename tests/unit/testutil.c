@@ -136,6 +136,20 @@ void tu_append(const char **argv, int n, const char *const *extra)
 	argv[n] = NULL;
 }
 
+char *tu_which(const char *prog)
+{
+	const char *path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
+	char *copy = strdup(path), *save = NULL, *found = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", d, prog);
+		if (access(p, X_OK) == 0)
+			found = strdup(p);
+	}
+	free(copy);
+	return found;
+}
+
 void tu_execv(const char *path, const char *const *argv)
 {
 	const char *wrap = getenv("ETRND_WRAP");

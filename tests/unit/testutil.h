@@ -66,6 +66,8 @@ char *tu_snapshot(const char *dir);
 /* Compiles rules text (written to dir/r) with rules_compile() into cdb;
  * the error text in *errs (malloc'd) when errs is not NULL. */
 int tu_compile(const char *dir, const char *text, const char *cdb, char **errs);
+/* The path of prog in $PATH (malloc'd), or NULL. */
+char *tu_which(const char *prog);
 /* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
 void tu_execv(const char *path, const char *const *argv);
 
