@@ -6,7 +6,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${ETRND_BIN:-$ROOT/bin}
 PIDS=""
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# (FAILED keeps the reason for a cleanup that prints logs after it)
+fail() { FAILED=$*; echo "FAIL: $*" >&2; exit 1; }
 # A test that cannot run here says why and exits 77 (automake's "skipped").
 skip() { echo "SKIP: $*"; exit 77; }
 say() { echo "e2e: $*"; }

@@ -69,6 +69,8 @@ cleanup() {
 		for f in "$T"/etrnd.log "$T"/sm-*/daemon.err; do
 			[ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
 		done
+		# the reason again, last, where a log cut to its end shows it
+		[ -z "${FAILED:-}" ] || echo "FAIL: $FAILED" >&2
 	fi
 	if [ "${KEEP:-}" != 1 ]; then rm -rf "$T"; else echo "kept $T" >&2; fi
 }

@@ -47,7 +47,7 @@ static void setup(void)
 	const char *wrap = getenv("ETRND_WRAP");
 	if (wrap && strstr(wrap, "valgrind"))
 		cr_skip_test("skipped under valgrind: it emulates the system calls cut here");
-	strace = tu_which("strace");
+	strace = tu_strace();
 	if (!strace)
 		cr_skip_test("skipped: no strace (apt-get install strace)");
 	dir = tu_tmpdir();

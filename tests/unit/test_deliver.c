@@ -547,7 +547,7 @@ static int md_count(const char *sub)
 Test(deliver, a_message_ends_with_its_dot_in_the_same_write)
 {
 	const char *wrap = getenv("ETRND_WRAP");
-	char *strace = tu_which("strace");
+	char *strace = tu_strace();
 	if (wrap && strstr(wrap, "valgrind"))
 		cr_skip_test("skipped under valgrind (strace would trace valgrind's writes)");
 	if (!strace)

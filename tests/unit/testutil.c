@@ -150,6 +150,12 @@ char *tu_which(const char *prog)
 	return found;
 }
 
+char *tu_strace(void)
+{
+	setenv("LSAN_OPTIONS", "detect_leaks=0", 1); /* read after ASAN_OPTIONS */
+	return tu_which("strace");
+}
+
 void tu_execv(const char *path, const char *const *argv)
 {
 	const char *wrap = getenv("ETRND_WRAP");

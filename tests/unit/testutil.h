@@ -60,14 +60,16 @@ char *tu_slurp_fd(int fd, int seconds, size_t *len);
 /* The output of a shell command (malloc'd); its exit status (or
  * 128+signal) in *status when status is not NULL. */
 char *tu_shell(const char *cmd, int *status);
-/* A directory's files, name and content in name order (malloc'd), to
- * compare before and after. */
-char *tu_snapshot(const char *dir);
 /* Compiles rules text (written to dir/r) with rules_compile() into cdb;
  * the error text in *errs (malloc'd) when errs is not NULL. */
 int tu_compile(const char *dir, const char *text, const char *cdb, char **errs);
 /* The path of prog in $PATH (malloc'd), or NULL. */
 char *tu_which(const char *prog);
+/* strace's path (malloc'd), or NULL when it is not installed. Also turns
+ * LeakSanitizer off in the programs started from now on: it cannot work
+ * under ptrace and aborts the traced program (the sanitizer build's leak
+ * checks are the other tests' job). */
+char *tu_strace(void);
 /* execs path with argv[1..]; under $ETRND_WRAP (e.g. valgrind ...) when set. */
 void tu_execv(const char *path, const char *const *argv);
 
