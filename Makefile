@@ -14,7 +14,7 @@ ifeq ($(WERROR),yes)
 WARN += -Werror
 endif
 HARDEN = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HARDEN) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(DYN_CFLAGS) $(STATIC_CFLAGS) $(WARN) $(HARDEN) $(CFLAGS)
 # Exact header dependencies: every object gets a .d file (-MMD), and a
 # removed header does not break the build (-MP).
 DEPFLAGS = -MMD -MP
@@ -30,8 +30,15 @@ HOST_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 TLS ?= yes
 ifeq ($(TLS),yes)
 TLS_CFLAGS = -DWITH_TLS
-TLS_LIBS = -ltls
 endif
+# libtls and libcrypt are opened when first needed (src/lib/dynlib.h), by
+# the exact name the linker would have recorded: their sonames, read from
+# the libraries this build compiles against.
+soname = $(shell objdump -p $$($(CC) -print-file-name=$(1)) 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+LIBTLS_SONAME := $(if $(filter yes,$(TLS)),$(call soname,libtls.so))
+LIBCRYPT_SONAME := $(call soname,libcrypt.so)
+DYN_CFLAGS = -DLIBTLS_SONAME='"$(LIBTLS_SONAME)"' -DLIBCRYPT_SONAME='"$(LIBCRYPT_SONAME)"'
+
 # STATIC=1: static-pie binaries for appliances (glibc; TLS from libtls.a,
 # libssl.a and libcrypto.a); -u looks users up in /etc/passwd itself, as a
 # static binary must not load NSS modules. make STATIC=1 B=build/static
@@ -43,8 +50,6 @@ ifeq ($(TLS),yes)
 TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 endif
 CRYPT_LIBS = -l:libcrypt.a
-else
-CRYPT_LIBS = -lcrypt
 endif
 # tinycdb is linked statically (its PIC archive, as the programs are PIE):
 # one shared library less to find, map and relocate on every connection.
@@ -185,7 +190,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%) $(FZ)/seeds
 $(FZ)/lib/%.o: src/lib/%.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (fuzz)"
-	$(Q)clang -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+	$(Q)clang -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(DYN_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
 		$(DEPFLAGS) -c -o $@ $<
 
 $(FZ)/libetrnd.a: $(FUZZ_LIB_OBJ)
@@ -278,7 +283,7 @@ $(B)/bench/latency $(B)/bench/spoolscan: $(B)/bench/%: bench/%.c $(B)/libetrnd.a
 TLS_BENCH_TOOLS = $(B)/bench/tlsfloor $(B)/bench/tlsdrive
 $(B)/bench/tlsfloor: bench/tlsfloor.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TLS_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -ltls
 
 $(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
@@ -298,7 +303,7 @@ lint: lint-man
 	@sh scripts/deps.sh lint
 	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
 		--error-exitcode=1 -q -D_GNU_SOURCE -Isrc/lib src
-	clang-tidy --quiet $(wildcard src/*.c) $(LIB_SRC) -- -std=c11 -D_GNU_SOURCE -Isrc/lib
+	clang-tidy --quiet $(wildcard src/*.c) $(LIB_SRC) -- -std=c11 -D_GNU_SOURCE $(TLS_CFLAGS) $(DYN_CFLAGS) -Isrc/lib
 	clang-format --dry-run -Werror $(wildcard src/*.c src/lib/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 
 format:

@@ -59,7 +59,8 @@ static int secret(int cram)
 		cram_format(&c, out);
 	} else if (passwd_hash(pass, out, sizeof out) < 0) {
 		explicit_bzero(pass, sizeof pass);
-		fputs("etrnd-rules: unable to hash the password\n", stderr);
+		fprintf(stderr, "etrnd-rules: unable to hash the password%s%s\n",
+			passwd_error() ? ": " : "", passwd_error() ? passwd_error() : "");
 		return EXIT_TEMP;
 	}
 	explicit_bzero(pass, sizeof pass);

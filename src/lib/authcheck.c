@@ -82,6 +82,10 @@ enum auth_result authcheck_try(void *ctx, const struct auth_attempt *a)
 		ok = cram_ok(found && r.cram[0] ? r.cram : NULL, a->challenge, a->digest);
 	else
 		ok = passwd_check(found && r.password[0] ? r.password : NULL, a->pass);
+	if (ok < 0) {
+		log_auth(k, a, "tempfail", passwd_error());
+		return AUTH_TEMP;
+	}
 	log_auth(k, a, ok ? "ok" : "failed", ok ? NULL : found ? "bad-credentials" : "no-login");
 	if (ok)
 		return AUTH_OK;

@@ -10,11 +10,16 @@
 #define PASSWD_HASH_MAX 255
 
 /* 1 when pass matches hash. hash NULL (no such login): the same work on a
- * dummy hash, then 0, so an unknown login costs what a wrong password does. */
+ * dummy hash, then 0, so an unknown login costs what a wrong password does.
+ * -1 when libcrypt cannot be opened (passwd_error()). */
 int passwd_check(const char *hash, const char *pass);
-/* A new yescrypt hash of pass; 0, or -1. */
+/* A new yescrypt hash of pass; 0, or -1 (passwd_error() when libcrypt
+ * could not be opened). */
 int passwd_hash(const char *pass, char *out, size_t size);
 /* Whether hash is a well-formed hash of a method crypt(3) supports here. */
 int passwd_hash_ok(const char *hash, size_t len);
+/* Why libcrypt could not be opened, or NULL when it could (or was not
+ * needed yet). */
+const char *passwd_error(void);
 
 #endif

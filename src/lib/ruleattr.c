@@ -105,7 +105,9 @@ static const char *text_check(const struct rule_attr *a, const char *v, size_t l
 	if (a->kind == ATTR_PATH && v[0] != '/')
 		return "must be an absolute path";
 	if (a->kind == ATTR_HASH && !passwd_hash_ok(v, len))
-		return "not a crypt(3) hash of a supported method (use etrnd-rules -p)";
+		return passwd_error()
+			   ? passwd_error()
+			   : "not a crypt(3) hash of a supported method (use etrnd-rules -p)";
 	if (a->kind == ATTR_CRAM && (len != CRAM_HEX || strspn(v, "0123456789abcdef") < len))
 		return "not 64 lower-case hex digits (use etrnd-rules -c)";
 	return NULL;

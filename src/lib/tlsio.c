@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* tlsio.c: see tlsio.h. The key and certificate are loaded into memory
  * with tls_load_file() at setup, so the key file can stay 0600 root and
- * nothing is opened after privileges are dropped and the sandbox is on. */
+ * nothing is opened after privileges are dropped and the sandbox is on.
+ * libtls itself is opened at setup too (dynlib.h): a program that never
+ * sets TLS up never maps libssl and libcrypto. */
 #include "tlsio.h"
 
 #include <stdio.h>
@@ -10,6 +12,55 @@
 
 #ifdef WITH_TLS
 #include <tls.h>
+
+#include "dynlib.h"
+
+#ifndef ETRND_STATIC
+_Static_assert(sizeof LIBTLS_SONAME > 1,
+	       "no soname for libtls: is its -dev package installed? (make deps)");
+#endif
+
+/* Every libtls function used here, called as T.name(...). */
+#define LIBTLS_FUNCS(X)                     \
+	X(tls_accept_fds)                   \
+	X(tls_client)                       \
+	X(tls_close)                        \
+	X(tls_config_error)                 \
+	X(tls_config_free)                  \
+	X(tls_config_insecure_noverifycert) \
+	X(tls_config_insecure_noverifyname) \
+	X(tls_config_new)                   \
+	X(tls_config_set_ca_file)           \
+	X(tls_config_set_keypair_mem)       \
+	X(tls_config_set_protocols)         \
+	X(tls_configure)                    \
+	X(tls_conn_cipher)                  \
+	X(tls_conn_version)                 \
+	X(tls_connect_fds)                  \
+	X(tls_error)                        \
+	X(tls_free)                         \
+	X(tls_handshake)                    \
+	X(tls_init)                         \
+	X(tls_load_file)                    \
+	X(tls_read)                         \
+	X(tls_server)                       \
+	X(tls_unload_file)                  \
+	X(tls_write)
+
+static struct libtls {
+#define X(f) __typeof__(f) *f; /* NOLINT(bugprone-macro-parentheses): a name */
+	LIBTLS_FUNCS(X)
+#undef X
+} T
+#ifdef ETRND_STATIC
+    =
+	{
+#define X(f) .f = f,
+	    LIBTLS_FUNCS(X)
+#undef X
+}
+#endif
+;
 
 int tlsio_available(void)
 {
@@ -32,41 +83,60 @@ static int fail_pair(struct tlsio *t, const char *certfile, const char *keyfile,
 	return -1;
 }
 
+/* Opens libtls (once): nothing to do in the static build. */
+static int open_libtls(struct tlsio *t)
+{
+#ifdef ETRND_STATIC
+	(void)t;
+	return 0;
+#else
+	static const struct dynsym syms[] = {
+#define X(f) {#f, (void **)&T.f},
+	    LIBTLS_FUNCS(X)
+#undef X
+	};
+	return dynlib_open(LIBTLS_SONAME, syms, sizeof syms / sizeof syms[0], t->err,
+			   sizeof t->err);
+#endif
+}
+
 static int setup(struct tlsio *t, int client)
 {
 	memset(t, 0, sizeof *t);
 	t->client = client;
-	if (tls_init() < 0 || !(t->cfg = tls_config_new()))
+	if (open_libtls(t) < 0)
+		return -1;
+	if (T.tls_init() < 0 || !(t->cfg = T.tls_config_new()))
 		return fail(t, "TLS", "out of memory");
-	if (tls_config_set_protocols(t->cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0)
-		return fail(t, "TLS protocols", tls_config_error(t->cfg));
-	t->ctx = client ? tls_client() : tls_server();
+	if (T.tls_config_set_protocols(t->cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0)
+		return fail(t, "TLS protocols", T.tls_config_error(t->cfg));
+	t->ctx = client ? T.tls_client() : T.tls_server();
 	return t->ctx ? 0 : fail(t, "TLS", "out of memory");
 }
 
 static int load_keypair(struct tlsio *t, const char *certfile, const char *keyfile)
 {
 	size_t clen = 0, klen = 0;
-	uint8_t *cert = tls_load_file(certfile, &clen, NULL);
+	uint8_t *cert = T.tls_load_file(certfile, &clen, NULL);
 	if (!cert)
 		return fail(t, certfile, "unable to read the certificate");
-	uint8_t *key = tls_load_file(keyfile, &klen, NULL);
+	uint8_t *key = T.tls_load_file(keyfile, &klen, NULL);
 	if (!key) {
 		free(cert);
 		return fail(t, keyfile, "unable to read the key");
 	}
-	int rc = tls_config_set_keypair_mem(t->cfg, cert, clen, key, klen);
-	tls_unload_file(key, klen);
+	int rc = T.tls_config_set_keypair_mem(t->cfg, cert, clen, key, klen);
+	T.tls_unload_file(key, klen);
 	free(cert);
-	return rc < 0 ? fail_pair(t, certfile, keyfile, tls_config_error(t->cfg)) : 0;
+	return rc < 0 ? fail_pair(t, certfile, keyfile, T.tls_config_error(t->cfg)) : 0;
 }
 
 int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
 {
 	if (setup(t, 0) < 0 || load_keypair(t, certfile, keyfile) < 0)
 		return -1;
-	if (tls_configure(t->ctx, t->cfg) < 0)
-		return fail_pair(t, certfile, keyfile, tls_error(t->ctx));
+	if (T.tls_configure(t->ctx, t->cfg) < 0)
+		return fail_pair(t, certfile, keyfile, T.tls_error(t->ctx));
 	return 0;
 }
 
@@ -75,23 +145,23 @@ int tlsio_client(struct tlsio *t, const char *cafile, int verify)
 	if (setup(t, 1) < 0)
 		return -1;
 	if (!verify) {
-		tls_config_insecure_noverifycert(t->cfg);
-		tls_config_insecure_noverifyname(t->cfg);
-	} else if (cafile && tls_config_set_ca_file(t->cfg, cafile) < 0) {
-		return fail(t, cafile, tls_config_error(t->cfg));
+		T.tls_config_insecure_noverifycert(t->cfg);
+		T.tls_config_insecure_noverifyname(t->cfg);
+	} else if (cafile && T.tls_config_set_ca_file(t->cfg, cafile) < 0) {
+		return fail(t, cafile, T.tls_config_error(t->cfg));
 	}
-	if (tls_configure(t->ctx, t->cfg) < 0)
-		return fail(t, "TLS", tls_error(t->ctx));
+	if (T.tls_configure(t->ctx, t->cfg) < 0)
+		return fail(t, "TLS", T.tls_error(t->ctx));
 	return 0;
 }
 
 int tlsio_start(struct tlsio *t, int rfd, int wfd, const char *servername)
 {
-	int rc = t->client ? tls_connect_fds(t->ctx, rfd, wfd, servername)
-			   : tls_accept_fds(t->ctx, &t->conn, rfd, wfd);
+	int rc = t->client ? T.tls_connect_fds(t->ctx, rfd, wfd, servername)
+			   : T.tls_accept_fds(t->ctx, &t->conn, rfd, wfd);
 	if (t->client)
 		t->conn = t->ctx;
-	return rc < 0 ? fail(t, "TLS", tls_error(t->ctx)) : 0;
+	return rc < 0 ? fail(t, "TLS", T.tls_error(t->ctx)) : 0;
 }
 
 static ssize_t map(struct tlsio *t, ssize_t rc, const char *what)
@@ -101,49 +171,49 @@ static ssize_t map(struct tlsio *t, ssize_t rc, const char *what)
 	if (rc == TLS_WANT_POLLOUT)
 		return TLSIO_WANT_WRITE;
 	if (rc < 0)
-		return fail(t, what, tls_error(t->conn));
+		return fail(t, what, T.tls_error(t->conn));
 	return rc;
 }
 
 int tlsio_handshake(struct tlsio *t)
 {
-	return (int)map(t, tls_handshake(t->conn), "TLS handshake");
+	return (int)map(t, T.tls_handshake(t->conn), "TLS handshake");
 }
 
 ssize_t tlsio_read(struct tlsio *t, void *buf, size_t len)
 {
-	return map(t, tls_read(t->conn, buf, len), "TLS read");
+	return map(t, T.tls_read(t->conn, buf, len), "TLS read");
 }
 
 ssize_t tlsio_write(struct tlsio *t, const void *buf, size_t len)
 {
-	return map(t, tls_write(t->conn, buf, len), "TLS write");
+	return map(t, T.tls_write(t->conn, buf, len), "TLS write");
 }
 
 const char *tlsio_version(struct tlsio *t)
 {
-	const char *v = t->conn ? tls_conn_version(t->conn) : NULL;
+	const char *v = t->conn ? T.tls_conn_version(t->conn) : NULL;
 	return v ? v : "-";
 }
 
 const char *tlsio_cipher(struct tlsio *t)
 {
-	const char *c = t->conn ? tls_conn_cipher(t->conn) : NULL;
+	const char *c = t->conn ? T.tls_conn_cipher(t->conn) : NULL;
 	return c ? c : "-";
 }
 
 void tlsio_free(struct tlsio *t)
 {
 	if (t->conn && t->conn != t->ctx) {
-		tls_close(t->conn); /* non-blocking fds: one try at close_notify */
-		tls_free(t->conn);
+		T.tls_close(t->conn); /* non-blocking fds: one try at close_notify */
+		T.tls_free(t->conn);
 	} else if (t->conn) {
-		tls_close(t->conn);
+		T.tls_close(t->conn);
 	}
 	if (t->ctx)
-		tls_free(t->ctx);
+		T.tls_free(t->ctx);
 	if (t->cfg)
-		tls_config_free(t->cfg);
+		T.tls_config_free(t->cfg);
 	memset(t, 0, sizeof *t);
 }
 

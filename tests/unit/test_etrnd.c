@@ -793,3 +793,39 @@ Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
 	free(got), free(log);
 	close(sv[0]);
 }
+
+/* The libraries of TLS and of password hashes are opened when TLS is set
+ * up or a password is checked (dynlib.h): mid-session, after EHLO and an
+ * ETRN, a plaintext etrnd has mapped none of them. */
+Test(etrnd, a_plaintext_session_maps_no_tls_or_crypt_library)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	const char *extra[] = {"-t", "20", NULL};
+	pid_t pid = spawn(sv[1], sv[1], 2, extra, NULL);
+	close(sv[1]);
+	const char cmds[] = "EHLO client.test\r\nETRN local.example.net\r\nNOOP\r\n";
+	cr_assert_eq(write(sv[0], cmds, sizeof cmds - 1), (ssize_t)(sizeof cmds - 1));
+	char got[4096];
+	size_t n = 0;
+	while (n + 1 < sizeof got && tu_readable(sv[0], 10000) > 0) {
+		ssize_t r = read(sv[0], got + n, sizeof got - 1 - n);
+		cr_assert(r > 0, "etrnd ended early");
+		n += (size_t)r;
+		got[n] = '\0';
+		if (strstr(got, "\r\n250 2.0.0 OK\r\n")) /* NOOP's: all answered */
+			break;
+	}
+	cr_assert(strstr(got, "\r\n250 2.0.0 OK\r\n"), "%s", got);
+	char maps[64];
+	snprintf(maps, sizeof maps, "/proc/%d/maps", (int)pid);
+	char *m = tu_read(maps, NULL);
+	cr_assert(m);
+	const char *libs[] = {"/libtls.so", "/libssl.so", "/libcrypto.so", "/libcrypt.so"};
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		cr_expect_null(strstr(m, libs[i]), "%s is mapped:\n%s", libs[i], m);
+	cr_assert_eq(write(sv[0], "QUIT\r\n", 6), 6);
+	cr_assert_eq(tu_wait_exit(pid, 10), 0);
+	close(sv[0]);
+	free(m);
+}
