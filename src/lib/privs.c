@@ -12,7 +12,7 @@
 
 #ifdef ETRND_STATIC
 /* A static binary must not let NSS dlopen() modules of another glibc: the
- * user comes from /etc/passwd itself (etrnd(8), "Static builds"). */
+ * user comes from /etc/passwd itself (etrnd(8), LIBRARIES AND STATIC BUILDS). */
 static struct passwd *lookup(const char *user)
 {
 	static struct passwd found;
