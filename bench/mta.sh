@@ -20,7 +20,7 @@ mta_postfix() {
 	fi
 	pf_users >/dev/null
 	local d=$T/postfix port
-	port=$(any_port)
+	port=$(free_port)
 	mkdir -p "$d/conf"
 	pf_master "$port" >"$d/conf/master.cf"
 	{

@@ -495,7 +495,6 @@ if [ "$(id -u)" -ne 0 ]; then tcpserve() {
 	PIDS="$PIDS $!"
 	"$WAITFOR" 10 port "$port" || exit 1
 }; fi
-free_port() { any_port; }
 declare -A TP
 TCP_NAMES="floor etrnd notls-etrnd static-floor static-etrnd static-notls-etrnd"
 TP[floor]=$(free_port)

@@ -25,11 +25,13 @@ struct cidrs {
 	struct cidr v[RULE_ALLOW_MAX];
 };
 
-/* Words, each NUL-terminated, one after the other: a run= template. */
+/* Words, each NUL-terminated, one after the other: a run= template. Its
+ * length as the rules file counts it (the words with one space between
+ * them) is len - 1, at most RULE_RUN_MAX. */
 struct words {
 	size_t n;   /* words */
 	size_t len; /* octets used in buf, NULs included */
-	char buf[RULE_RUN_MAX];
+	char buf[RULE_RUN_MAX + 1];
 };
 
 /* Login names: users= of a node rule. */
@@ -82,9 +84,9 @@ extern const size_t rule_nattrs;
 
 /* The largest encoded value: version octet, then every attribute's tag,
  * length and largest data. */
-#define RULE_VALUE_MAX                                                                            \
-	(1 + 9 * 3 + RULE_DENY_MAX + RULE_ALLOW_MAX * 18 + RULE_PATH_MAX + RULE_RUN_MAX + 2 * 4 + \
-	 RULE_USERS_MAX * LOGIN_BUF + PASSWD_HASH_MAX + CRAM_HEX)
+#define RULE_VALUE_MAX                                                                        \
+	(1 + 9 * 3 + RULE_DENY_MAX + RULE_ALLOW_MAX * 18 + RULE_PATH_MAX + RULE_RUN_MAX + 1 + \
+	 2 * 4 + RULE_USERS_MAX * LOGIN_BUF + PASSWD_HASH_MAX + CRAM_HEX)
 
 void rule_init(struct rule *r);
 /* The row for a name in the rules file, or NULL. */

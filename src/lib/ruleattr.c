@@ -206,7 +206,7 @@ static int command_word(struct words *w, const char *v, size_t len, size_t *i, s
 		} else {
 			(*i)++;
 		}
-		if (w->len + n + 1 > max)
+		if (w->len + n > max) /* the NUL ending the last word is extra */
 			return -2;
 		memcpy(w->buf + w->len, s, n);
 		w->len += n;
@@ -232,7 +232,7 @@ static int parse_command(const struct rule_attr *a, struct rule *r, const char *
 		if (rc == -1)
 			return fail(err, errsize, a, "unterminated single quote");
 		if (rc == -2)
-			return fail(err, errsize, a, "longer than %lu octets", a->max - 1);
+			return fail(err, errsize, a, "longer than %lu octets", a->max);
 		if (!rule_command_word_ok(w->buf + start, w->len - start))
 			return fail(err, errsize, a,
 				    "argument %zu is empty, not printable, or has a %% other "
@@ -253,7 +253,7 @@ static int decode_command(const struct rule_attr *a, struct words *w, const unsi
 {
 	size_t start = 0;
 
-	if (len == 0 || len > a->max || d[len - 1] != '\0' || d[0] != '/')
+	if (len == 0 || len > a->max + 1 || d[len - 1] != '\0' || d[0] != '/')
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (d[i] != '\0')

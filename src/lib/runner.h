@@ -20,14 +20,14 @@
 
 struct runner_cfg {
 	const char *queuedir, *cdb;
-	int once;       /* -1: one pass, wait for the runs, exit */
-	int jobs;       /* -j */
-	long rescan_s;  /* -r */
-	long timeout_s; /* -t, when the rule has no timeout= */
-	long backoff_s; /* -b: first retry delay, doubled each time */
-	int attempts;   /* -a: runs before a trigger is given up */
-	size_t deflen;  /* default command template (after --), 0 = none */
-	char deftmpl[RULE_RUN_MAX];
+	int once;                       /* -1: one pass, wait for the runs, exit */
+	int jobs;                       /* -j */
+	long rescan_s;                  /* -r */
+	long timeout_s;                 /* -t, when the rule has no timeout= */
+	long backoff_s;                 /* -b: first retry delay, doubled each time */
+	int attempts;                   /* -a: runs before a trigger is given up */
+	size_t deflen;                  /* default command template (after --), 0 = none */
+	char deftmpl[RULE_RUN_MAX + 1]; /* as struct words */
 };
 
 enum job_state {

@@ -90,7 +90,9 @@ int runq_open(struct runq *q, const char *dir, char *err, size_t errsize)
 	q->nmem = 0;
 	for (int i = 0; i < Q_PARTS; i++)
 		q->dir[i] = -1;
-	q->qfd = open(dir, DIRFLAGS);
+	/* QUEUEDIR itself may be a symbolic link, the administrator's choice,
+	 * as etrnd allows; everything in it is opened with O_NOFOLLOW. */
+	q->qfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->qfd >= 0 && open_dirs(q, &what, why, sizeof why) == 0)
 		return 0;
 	if (why[0])

@@ -151,6 +151,31 @@ Test(compile, spool_path_of_the_documented_length)
 	tu_rmtree(d);
 }
 
+/* run= holds 1024 octets as the man page counts them (its words with one
+ * space between them): one word of 1024, two words of 1024 with the space;
+ * one octet more is refused. Issue 9 item 21. */
+Test(compile, run_of_the_documented_length)
+{
+	char *d = tu_tmpdir();
+	char line[RULE_RUN_MAX + 64], *errs;
+	int n = snprintf(line, sizeof line, "a.example run=\"/");
+	const size_t lens[] = {RULE_RUN_MAX, RULE_RUN_MAX + 1};
+	for (int words = 1; words <= 2; words++)
+		for (size_t k = 0; k < 2; k++) {
+			memset(line + n, 'r', lens[k] - 1);
+			if (words == 2)
+				line[n + 500] = ' ';
+			strcpy(line + n + lens[k] - 1, "\"\n");
+			int rc = compile(d, line, tu_path(d, "c"), &errs);
+			cr_assert_eq(rc, k ? COMPILE_BAD_RULES : COMPILE_OK,
+				     "%d words, %zu octets: %s", words, lens[k], errs);
+			if (k)
+				cr_assert(strstr(errs, "run: longer than 1024 octets"), "%s", errs);
+			free(errs);
+		}
+	tu_rmtree(d);
+}
+
 /* Every sample rules file we ship compiles. */
 #include <glob.h>
 

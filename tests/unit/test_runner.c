@@ -403,6 +403,24 @@ Test(runner, output_is_bounded_and_oversized_triggers_are_refused)
 	cr_assert_eq(access(record, F_OK), -1, "the oversized trigger ran");
 }
 
+/* Issue 9 item 22: QUEUEDIR may be a symbolic link for the runner as for
+ * etrnd (a trigger etrnd wrote through the link runs); what is inside it
+ * may not (tests/unit/test_etrnd.c, test_runner's planted names). */
+Test(runner, a_symlinked_queuedir_is_used)
+{
+	char *link = strdup(tu_path(dir, "queue-link"));
+	cr_assert_eq(symlink(queue, link), 0);
+	char *real = queue;
+	queue = link;
+	etrn("x.b.example");
+	int st = once(NULL);
+	queue = real;
+	cr_assert_eq(st, 0, "%s", tu_read(runlog, NULL));
+	cr_assert(contains(record, "node=x.b.example rule=@b.example"), "%s",
+		  tu_read(runlog, NULL));
+	free(link);
+}
+
 /* Issue 9 item 9. */
 Test(runner, commands_get_exactly_fds_0_1_2)
 {
