@@ -43,6 +43,9 @@ struct logins {
 #define CRAM_HEX 64 /* cram=: the HMAC-MD5 inner and outer states, in hex */
 
 /* A record of the rules file: a node rule, or a login (user:NAME). */
+/* Every field is an attribute of rule_attrs[]: rule_init() unsets them
+ * through it. Compare two rules by their encodings (rule_encode), not
+ * with memcmp(): past a field's end the octets are undefined. */
 struct rule {
 	char deny[RULE_DENY_MAX + 1];       /* "" = no deny= */
 	struct cidrs allow;                 /* n == 0: no allow= */

@@ -26,11 +26,26 @@ const struct rule_attr rule_attrs[] = {
 };
 const size_t rule_nattrs = sizeof rule_attrs / sizeof rule_attrs[0];
 
+static void *field(const struct rule_attr *a, const struct rule *r);
+
+/* Each attribute unset, as its kind says, through the table (every field
+ * of struct rule is an attribute): zeroing the whole 8 KiB struct cost
+ * every ETRN 8,000 instructions (make bench). */
 void rule_init(struct rule *r)
 {
-	memset(r, 0, sizeof *r);
-	r->interval = -1;
-	r->timeout = -1;
+	for (size_t i = 0; i < rule_nattrs; i++) {
+		void *f = field(&rule_attrs[i], r);
+		switch (rule_attrs[i].kind) {
+		case ATTR_TEXT:
+		case ATTR_PATH:
+		case ATTR_HASH:
+		case ATTR_CRAM: *(char *)f = '\0'; break;
+		case ATTR_CIDRS: ((struct cidrs *)f)->n = 0; break;
+		case ATTR_COMMAND: ((struct words *)f)->n = ((struct words *)f)->len = 0; break;
+		case ATTR_SECONDS: *(long *)f = -1; break;
+		case ATTR_LOGINS: ((struct logins *)f)->n = 0; break;
+		}
+	}
 }
 
 const struct rule_attr *rule_attr_named(const char *name, size_t len)

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct node key;
 	static struct rule r, d;
-	static unsigned char v[RULE_VALUE_MAX];
+	static unsigned char v[RULE_VALUE_MAX], again[RULE_VALUE_MAX];
 	char err[RULES_ERR_MAX];
 
 	if (size > RULES_LINE_MAX)
@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rules_parse_line((const char *)data, size, &key, &r, err, sizeof err) != 1)
 		return 0;
 	size_t n = rule_encode(&r, v);
-	if (n > RULE_VALUE_MAX || rule_decode(&d, v, n) < 0 || memcmp(&r, &d, sizeof r) != 0)
+	if (n > RULE_VALUE_MAX || rule_decode(&d, v, n) < 0 || rule_encode(&d, again) != n ||
+	    memcmp(again, v, n) != 0)
 		abort();
 	return 0;
 }

@@ -12,14 +12,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rule r, d;
-	static unsigned char v[RULE_VALUE_MAX];
+	static unsigned char v[RULE_VALUE_MAX], reenc[RULE_VALUE_MAX];
 	struct trigger t, again;
 	char text[TRIGGER_FILE_MAX];
 	const char *why;
 
 	if (rule_decode(&r, data, size) == 0) {
 		size_t n = rule_encode(&r, v);
-		if (rule_decode(&d, v, n) < 0 || memcmp(&r, &d, sizeof r) != 0)
+		if (rule_decode(&d, v, n) < 0 || rule_encode(&d, reenc) != n ||
+		    memcmp(reenc, v, n) != 0)
 			abort();
 	}
 	if (trigger_parse((const char *)data, size, &t, &why) == 0) {

@@ -41,6 +41,13 @@ Test(logins, user_lines_parse_and_fold)
 		cr_expect_eq(line(bad[i], &k, &r), -1, "accepted: %s", bad[i]);
 }
 
+/* Whether r encodes to exactly the n octets of v. */
+static int same_encoding(const struct rule *r, const unsigned char *v, size_t n)
+{
+	unsigned char again[RULE_VALUE_MAX];
+	return rule_encode(r, again) == n && memcmp(again, v, n) == 0;
+}
+
 Test(logins, codec_round_trip)
 {
 	struct node k;
@@ -49,7 +56,7 @@ Test(logins, codec_round_trip)
 	cr_assert_eq(line("a.example users=bob,carol.x,d+e@f.example allow=192.0.2.1", &k, &r), 1);
 	size_t n = rule_encode(&r, v);
 	cr_assert_eq(rule_decode(&back, v, n), 0);
-	cr_expect_eq(memcmp(&r, &back, sizeof r), 0);
+	cr_expect(same_encoding(&back, v, n));
 	cr_assert_eq(line("user:bob password=" HASH " cram="
 			  "0123456789abcdef0123456789abcdef"
 			  "0123456789abcdef0123456789abcdef",
@@ -57,7 +64,7 @@ Test(logins, codec_round_trip)
 		     RULES_LOGIN, "%s", err);
 	n = rule_encode(&r, v);
 	cr_assert_eq(rule_decode(&back, v, n), 0);
-	cr_expect_eq(memcmp(&r, &back, sizeof r), 0);
+	cr_expect(same_encoding(&back, v, n));
 }
 
 Test(logins, authorisation_table)
