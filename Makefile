@@ -287,7 +287,7 @@ $(B)/bench/tlsfloor: bench/tlsfloor.c
 
 $(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS) -lcrypt
 
 $(B)/bench/tcpload: bench/tcpload.c
 	@mkdir -p $(@D)

@@ -60,3 +60,48 @@ Test(docs, readme_layout_names_every_module_of_src_lib)
 	cr_assert_gt(modules, 20);
 	free(readme);
 }
+
+/* A section of README: from its title line to the next two blank lines
+ * (malloc'd), or NULL. */
+static char *readme_section(const char *title)
+{
+	char path[4096], head[128];
+	snprintf(path, sizeof path, "%s/README", root());
+	char *readme = tu_read(path, NULL);
+	snprintf(head, sizeof head, "\n%s\n", title);
+	char *s = readme ? strstr(readme, head) : NULL;
+	char *out = NULL;
+	if (s) {
+		char *end = strstr(s + strlen(head), "\n\n\n");
+		out = end ? strndup(s, (size_t)(end - s)) : strdup(s);
+	}
+	free(readme);
+	return out;
+}
+
+/* Every ratio README's Performance section gives ("1.24x") is a figure of
+ * BENCHMARKS.md, which make bench writes: the quick summary cannot drift
+ * from the last measured run. */
+Test(docs, readme_performance_figures_come_from_benchmarks_md)
+{
+	char *perf = readme_section("Performance");
+	cr_assert(perf, "README has no Performance section");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/BENCHMARKS.md", root());
+	char *bench = tu_read(path, NULL);
+	cr_assert(bench, "%s", path);
+	int figures = 0;
+	for (const char *p = perf; *p; p++) {
+		if (!isdigit((unsigned char)*p) || (p > perf && isdigit((unsigned char)p[-1])))
+			continue;
+		size_t n = strspn(p, "0123456789.");
+		if (p[n] != 'x' || !memchr(p, '.', n) || isalnum((unsigned char)p[n + 1]))
+			continue;
+		char fig[32];
+		snprintf(fig, sizeof fig, "%.*s", (int)n, p);
+		figures++;
+		cr_expect(has_word(bench, fig), "README's %sx is not in BENCHMARKS.md", fig);
+	}
+	cr_assert_geq(figures, 3, "README's Performance section gives %d ratios", figures);
+	free(perf), free(bench);
+}
