@@ -10,6 +10,10 @@
 #   lint   cppcheck, clang-tidy, clang-format, mandoc
 #   e2e    the real programs the end-to-end tests run: tcpserver,
 #          daemontools, runit, fetchmail, msmtp, socat, python3, mandoc,
+#          openssl (the tests' certificates; systemd, whose
+#          systemd-socket-activate runs the socket unit samples, is used
+#          when the machine has it, never installed: it would bring
+#          its recommended services),
 #          dnsmasq-base (the DNS server of deliver_mx.sh: the binary only,
 #          no service), iproute2 (lo up in its namespace), and the
 #          libraries of the unpacked programs; m4 (Sendmail's
@@ -28,6 +32,7 @@ pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time strace"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc strace
+	openssl
 	libbsd0 libevent-2.1-7 libwrap0 libtirpc3 libselinux1 libsystemd0 netbase
 	dnsmasq-base iproute2
 	libdb5.3 libssl3 zlib1g libpam0g libcrypt1

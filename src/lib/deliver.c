@@ -325,10 +325,10 @@ static const char *record(struct run *u, struct heldfile *f, int sent, char *buf
 		snprintf(buf, size, "delivered; the failed recipients stay in tmp/%s: %s", kept,
 			 strerror(errno));
 	else if (sent)
-		snprintf(buf, size, "DELIVERED BUT NOT RECORDED in %s (will be sent again): %s",
+		snprintf(buf, size, "DELIVERED BUT NOT RECORDED in %s/ (will be sent again): %s",
 			 what, strerror(errno));
 	else
-		snprintf(buf, size, "unable to update %s: %s", what, strerror(errno));
+		snprintf(buf, size, "unable to update %s/: %s", what, strerror(errno));
 	return buf;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* dynlib.c: see dynlib.h. */
+/* dynlib.c: dlopen() of a library once per process, its functions looked
+ * up by name; see dynlib.h for why etrnd opens libtls and libcrypt late. */
 #include "dynlib.h"
 
 #include <dlfcn.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* fsutil.c: see fsutil.h. */
+/* fsutil.c: the file-system steps every writer here shares (write all,
+ * fsync a directory, rename without replacing, removing stale temp files);
+ * see fsutil.h. */
 #include "fsutil.h"
 
 #include <dirent.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* heldfile.c: see heldfile.h. */
+/* heldfile.c: reads one held message file as untrusted input and records
+ * what a delivery did to its recipients; see heldfile.h. */
 #include "heldfile.h"
 
 #include <errno.h>
@@ -189,7 +190,7 @@ int heldfile_apply(struct maildir *m, struct heldfile *f, const char **what, con
 	*what = *kept = NULL;
 	if (f->plan_failed[0] && (rc = apply_failed(m, f)) < 0) {
 		e = errno;
-		*what = "failed/";
+		*what = maildir_sub_name(MD_FAILED);
 		if (rc == -1 && !any_sent(f))
 			return -1; /* nothing changes: the next run tries again */
 		if (rc == -1) {
@@ -206,7 +207,7 @@ int heldfile_apply(struct maildir *m, struct heldfile *f, const char **what, con
 		f->plan_wait[0] = '\0';
 	if (rc < 0 && !*what) {
 		e = errno;
-		*what = f->sub == MD_NEW ? "new/" : "cur/";
+		*what = maildir_sub_name(f->sub);
 	}
 	errno = e;
 	return *what ? -1 : 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* login.c: see login.h. */
+/* login.c: the one check of a login name's syntax, used by the rules
+ * parser, the cdb codec and AUTH; see login.h. */
 #include "login.h"
 
 #include <string.h>

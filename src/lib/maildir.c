@@ -28,6 +28,11 @@ static const struct {
     [MD_FAILED] = {"failed", 0700},
 };
 
+const char *maildir_sub_name(enum maildir_sub sub)
+{
+	return subs[sub].name;
+}
+
 static int make_dir(int at, const char *name, mode_t mode)
 {
 	if (mkdirat(at, name, mode) < 0)

@@ -19,6 +19,8 @@
 #include <sys/types.h>
 
 enum maildir_sub { MD_TMP, MD_NEW, MD_CUR, MD_FAILED, MD_SUBS };
+/* Its directory's name in a maildir ("new"). */
+const char *maildir_sub_name(enum maildir_sub sub);
 
 struct maildir {
 	int dir;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* queue.c: see queue.h. */
+/* queue.c: the names and modes of QUEUEDIR's parts, one table that etrnd
+ * and etrnd-runner both open the queue through; see queue.h. */
 #include "queue.h"
 
 const struct queue_dir queue_dirs[Q_PARTS] = {

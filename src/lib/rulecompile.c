@@ -311,17 +311,20 @@ static int open_temp(const char *cdb_path, char *tmp, size_t size)
 }
 
 /* cram= values are password equivalents: a database that holds them and
- * that every local user can read is worth a warning (the exit status
- * stays what it is). */
+ * that every local user can read, or anyone but its owner can write, is
+ * worth a warning (the exit status stays what it is). Group read is the
+ * documented mode (0640, etrnd's group): which group is etrnd's is not
+ * known here. */
 static void warn_readable(struct build *j, const char *cdb_path, mode_t mode)
 {
-	if (!j->cram || !(mode & S_IROTH))
+	if (!j->cram || !(mode & (S_IROTH | S_IWOTH | S_IWGRP)))
 		return;
 	fprintf(j->errs,
 		"etrnd-rules: warning: %s holds cram= secrets (password equivalents) and is "
-		"readable by everyone (mode %04o); make it readable only by root and etrnd's "
+		"%s (mode %04o); make it readable only by root and etrnd's "
 		"user (chgrp GROUP %s; chmod 0640 %s): later runs keep its mode and group\n",
-		cdb_path, (unsigned)mode, cdb_path, cdb_path);
+		cdb_path, mode & S_IROTH ? "readable by everyone" : "writable by others",
+		(unsigned)mode, cdb_path, cdb_path);
 }
 
 static int finish(struct build *j, int fd, const char *tmp, const char *cdb_path)

@@ -351,16 +351,16 @@ static void cmd_etrn(struct session *s, const char *arg, size_t len)
 	struct node node;
 	struct etrn_result res = {458, 0, ""};
 
+	if (s->atrn) { /* ODMR mode: RFC 2645 5.4, whatever the argument */
+		reply(s, "502 5.5.1 Command not implemented");
+		return;
+	}
 	if (len == 0) {
 		reply(s, "500 5.5.2 Syntax Error");
 		return;
 	}
 	if (!text_word(arg, len) || node_parse(&node, arg, len, 0) < 0) {
 		reply(s, "501 5.5.4 Syntax Error in Parameters");
-		return;
-	}
-	if (s->atrn) { /* ODMR mode: RFC 2645 5.4 */
-		reply(s, "502 5.5.1 Command not implemented");
 		return;
 	}
 	if (++s->etrns > SMTP_MAX_ETRN) {

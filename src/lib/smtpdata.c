@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* smtpdata.c: see smtpdata.h. */
+/* smtpdata.c: turns a held message into SMTP DATA (CRLF, dot-stuffing,
+ * the final dot) without changing anything else; see smtpdata.h. */
 #include "smtpdata.h"
 
 void smtpdata_init(struct smtpdata *s)

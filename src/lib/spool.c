@@ -8,6 +8,7 @@
  * that fills in d_type. What is left is the kernel's own readdir (make
  * bench, BENCHMARKS.md "spool counting"). */
 #include "spool.h"
+#include "maildir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -88,9 +89,10 @@ long spool_count(const char *dir, long cap)
 	if (fd < 0)
 		return -1;
 	int rc;
-	if (fstatat(fd, "new", &st, 0) == 0 && S_ISDIR(st.st_mode)) {
-		rc = count_dir(fd, "new", buf, &count, cap + 1);
-		if (rc == 0 && count_dir(fd, "cur", buf, &count, cap + 1) < 0 && errno != ENOENT)
+	const char *new = maildir_sub_name(MD_NEW), *cur = maildir_sub_name(MD_CUR);
+	if (fstatat(fd, new, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+		rc = count_dir(fd, new, buf, &count, cap + 1);
+		if (rc == 0 && count_dir(fd, cur, buf, &count, cap + 1) < 0 && errno != ENOENT)
 			rc = -1; /* a maildir without cur/ just has nothing there */
 	} else {
 		rc = count_dir(fd, ".", buf, &count, cap + 1);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* text.c: see text.h. */
+/* text.c: the printable-text checks and the sanitising copy that every
+ * reply, log line and cdb value goes through; see text.h. */
 #include "text.h"
 
 static int print(unsigned char c)

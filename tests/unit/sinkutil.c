@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* sinkutil.c: see sinkutil.h. */
+/* sinkutil.c: reads the messages tests/helpers/smtpsink stored, for the
+ * delivery and ODMR tests; see sinkutil.h. */
 #include "sinkutil.h"
 
 #include <criterion/criterion.h>

@@ -117,6 +117,13 @@ Test(rulesmode, the_new_cdb_keeps_the_mode_and_group_it_replaces)
 	free(err);
 	cr_expect_eq(st_of(cdb).st_mode & 07777, 0600);
 
+	/* writable by others is too wide as well */
+	cr_assert_eq(chmod(cdb, 0620), 0);
+	cr_assert_eq(rules(with_cram, &err), 0, "%s", err);
+	cr_expect(strstr(err, "is writable by others (mode 0620)"), "no warning: %s", err);
+	free(err);
+	cr_expect_eq(st_of(cdb).st_mode & 07777, 0620);
+
 	/* kept when it is too wide, too: then the warning says so */
 	cr_assert_eq(chmod(cdb, 0604), 0);
 	cr_assert_eq(rules(with_cram, &err), 0, "%s", err);

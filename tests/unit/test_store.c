@@ -274,6 +274,39 @@ Test(store, the_null_sender_either_way_and_several_recipients)
 	cr_expect_eq(mode_of(md()), 0755);
 }
 
+/* -e VARIABLE: the sender from the environment, as Exim's pipe transport
+ * sets SENDER (empty for the null sender); the same checks as -f. */
+Test(store, e_takes_the_sender_from_the_environment)
+{
+	const char *args[] = {"-e", "SENDER", md(), "a@client.example.net", NULL};
+	const char *forms[][2] = {{"SENDER=s@example.org", "s@example.org"},
+				  {"SENDER=<s@example.org>", "s@example.org"},
+				  {"SENDER=", ""}};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		const char *argv[32] = {"etrnd-store"}, *env[] = {forms[i][0], NULL};
+		tu_append(argv, 1, args);
+		struct tu_run r = tu_exec(dir, argv, "x\n", 2, env);
+		cr_assert_eq(r.status, 0, "%s: %s", forms[i][0], r.err);
+		tu_run_free(&r);
+		char want[200];
+		snprintf(want, sizeof want,
+			 "etrnd-envelope 1\nfrom %s\nto a@client.example.net\n\n", forms[i][1]);
+		expect_stored(want, "x\n", 2);
+		tu_rmtree(md());
+	}
+	const char *argv[32] = {"etrnd-store"}, *bad[] = {"SENDER=bad sender", NULL};
+	tu_append(argv, 1, args);
+	struct tu_run r = tu_exec(dir, argv, "x\n", 2, bad);
+	cr_expect_eq(r.status, 64, "a bad sender: %s", r.err);
+	tu_run_free(&r);
+	const char *unset[] = {"-e", "ETRND_TEST_UNSET_VARIABLE", md(), "a@b.example", NULL};
+	char *err = NULL;
+	cr_expect_eq(store("x\n", 2, unset, &err), 64);
+	cr_expect(err && strstr(err, "-e ETRND_TEST_UNSET_VARIABLE: no such variable"), "%s", err);
+	free(err);
+	expect_nothing_left();
+}
+
 Test(store, usage_and_bad_addresses_are_64)
 {
 	const char *const cases[][8] = {
