@@ -276,7 +276,7 @@ $(B)/bench/floor: bench/floor.c
 
 $(B)/bench/latency $(B)/bench/spoolscan: $(B)/bench/%: bench/%.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(HOST_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(HOST_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS)
 
 # The TLS benchmark (bench/tls.sh): a floor that links libtls alone, and
 # a driver that speaks with etrn's client code (smtpc over tlsio).
@@ -287,7 +287,7 @@ $(B)/bench/tlsfloor: bench/tlsfloor.c
 
 $(B)/bench/tlsdrive: bench/tlsdrive.c $(B)/libetrnd.a
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS) -lcrypt
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -Isrc/lib -o $@ $< $(B)/libetrnd.a $(LIBS) -lcrypt
 
 $(B)/bench/tcpload: bench/tcpload.c
 	@mkdir -p $(@D)

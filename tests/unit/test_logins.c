@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "rulecompile.h"
 #include "ruleparse.h"
 #include "testutil.h"
 
@@ -99,6 +100,30 @@ Test(logins, authorisation_table)
 	}
 	cr_expect_str_eq(verdict_reason(V_AUTH_REQUIRED, &byuser), "authentication required");
 	cr_expect_str_eq(verdict_reason(V_USER, &byuser), "user not authorized");
+}
+
+/* What etrnd-rules says about logins, as FILE:LINE: reason. */
+Test(logins, compile_errors_name_the_file_and_line)
+{
+	char *d = tu_tmpdir();
+	const char *cdb = tu_path(d, "etrn.cdb"), *r = tu_path(d, "r");
+	const struct {
+		const char *text, *said;
+	} cases[] = {
+	    {"# a comment\na.example users=bob,alice\nuser:bob password=" HASH "\n",
+	     ":2: users: no user:alice line defines the login 'alice'"},
+	    {"user:bob password=" HASH "\n\nuser:bob password=" HASH "\n",
+	     ":3: duplicate key 'user:bob' (first at line 1)"},
+	    {"a.example\nuser:bob password=$6$x\n", ":2: password: "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *errs = NULL, want[300];
+		cr_expect_eq(tu_compile(d, cases[i].text, cdb, &errs), COMPILE_BAD_RULES, "%zu", i);
+		snprintf(want, sizeof want, "%s%s", r, cases[i].said);
+		cr_expect(errs && strstr(errs, want), "case %zu: want '%s' in:\n%s", i, want, errs);
+		free(errs);
+	}
+	tu_rmtree(d);
 }
 
 Test(logins, compile_checks_references_and_duplicates)

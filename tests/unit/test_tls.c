@@ -1108,6 +1108,20 @@ Test(etrn_tls, a_build_without_tls_refuses_s_with_100)
 	free(out);
 }
 
+Test(etrn_tls, a_build_without_tls_refuses_deliver_s_and_c_with_100)
+{
+	const char *deliver = notls_bin("etrnd-deliver");
+	const char *opts[] = {"-s", "-c /nonexistent-ca.pem"};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		int st = sh("'%s' %s '%s' mx", deliver, opts[i], dir);
+		cr_expect_eq(st, 100, "%s", opts[i]);
+	}
+	char *out = tu_read(tu_path(dir, "sh.log"), NULL);
+	cr_assert(strstr(out, "etrnd-deliver: -s and -c need TLS, and this build has none"), "%s",
+		  out);
+	free(out);
+}
+
 /* -- etrn(1) against a scripted server ----------------------------------- */
 
 struct script {
