@@ -547,6 +547,40 @@ Test(tls, a_failed_handshake_is_logged_exit_0_nothing_written)
 	free(log);
 }
 
+/* The handshake runs under the session's limits: a client that never sends
+ * its ClientHello (after STARTTLS, or at all under -S) is cut at the idle
+ * timeout (-t 1), with a log line, and nothing is written. */
+Test(tls, a_client_silent_in_the_handshake_is_cut_by_the_timeout)
+{
+	const char *const after_starttls[] = {"-C", crt, "-K", key, "-t", "1", NULL};
+	const char *const implicit[] = {"-C", crt, "-K", key, "-S", "-t", "1", NULL};
+	for (int S = 0; S <= 1; S++) {
+		clear_log();
+		int sv[2];
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		long long t0 = tu_now_ms();
+		pid_t pid = spawn_etrnd(sv[1], S ? implicit : after_starttls, NULL);
+		close(sv[1]);
+		if (!S) {
+			char buf[256];
+			cr_assert(tu_readable(sv[0], 20000));
+			cr_assert_gt(read(sv[0], buf, sizeof buf), 0);
+			cr_assert_eq(write(sv[0], "STARTTLS\r\n", 10), 10);
+		}
+		/* then nothing, with the connection open, until etrnd ends */
+		cr_assert_eq(tu_wait_exit(pid, 20), 0, "-S %d: etrnd did not end", S);
+		long long took = tu_now_ms() - t0;
+		close(sv[0]);
+		cr_expect_geq(took, 900, "-S %d: cut after %lld ms, before the timeout", S, took);
+		char *log = etrnd_log();
+		cr_expect(strstr(log, "tls error=\"TLS handshake: timeout\"") &&
+			      strstr(log, "why=tls-failed"),
+			  "-S %d: %s", S, log);
+		free(log);
+		cr_expect_eq(tu_count(tu_path(queue, "new")), 0);
+	}
+}
+
 /* CVE-2011-0411: a command pipelined behind STARTTLS in plaintext must
  * never run, in particular not as if the client had sent it inside TLS. */
 Test(tls, commands_pipelined_behind_starttls_are_discarded)
