@@ -299,6 +299,10 @@ int main(int argc, char **argv)
 		s.auth_ctx = &auth;
 		s.cram_ok = authcheck_cram_offered(&ctx.policy);
 	}
+	if (o.odmr && !o.cert && !s.cram_ok) /* plaintext ODMR offers CRAM-MD5 only */
+		log_msg("warning", "reason",
+			"-O without -C and no login with cram=: AUTH is not offered, so no ATRN "
+			"can succeed");
 	if (o.odmr) {
 		if (odmr_init(&odmr, &ctx.policy, ctx.client_text, o.spool_root, host) < 0)
 			spool_root_warning(o.spool_root, strerror(errno));

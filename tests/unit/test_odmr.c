@@ -389,6 +389,34 @@ Test(odmr, atrn_needs_auth_a_wrong_password_is_535_a_login_not_in_users_450)
 	done(&s);
 }
 
+/* Outside TLS, ODMR offers CRAM-MD5 alone: with no login that has cram=,
+ * AUTH is not offered at all, ATRN can only get 530, and each session
+ * logs a warning that says why. */
+Test(odmr, without_tls_and_a_cram_login_auth_is_not_offered_and_the_log_says_so)
+{
+	const char *argv[] = {"etrnd-rules", "-p", NULL};
+	struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	char *text = NULL;
+	cr_assert(asprintf(&text,
+			   "client.example.net users=bob spool=%s/client.example.net\n"
+			   "user:bob %s\n",
+			   root, r.out) > 0);
+	tu_run_free(&r);
+	cr_assert_eq(tu_rules(dir, text, cdb), 0);
+	free(text);
+	struct session s;
+	run(&s,
+	    ARGS("C:EHLO client.test", "C:AUTH CRAM-MD5", "C:ATRN client.example.net", "C:QUIT"));
+	cr_expect(!strstr(s.out, "S: 250-AUTH") && !strstr(s.out, "S: 250 AUTH"), "%s", s.out);
+	EXPECT_LINE(&s, "S: 530 5.7.0 Authentication required");
+	cr_expect(strstr(s.log, "warning reason=\"-O without -C and no login with cram=: AUTH is "
+				"not offered, so no ATRN can succeed\""),
+		  "%s", s.log);
+	done(&s);
+}
+
 /* A login without cram= (password= only, for PLAIN inside TLS) fails
  * CRAM-MD5 as a wrong password does, and so does a name that is no login:
  * the same reply, only the log tells them apart. */
