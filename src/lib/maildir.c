@@ -198,7 +198,8 @@ int maildir_move_failed(struct maildir *m, enum maildir_sub sub, const char *nam
 		if (rename_noreplace(m->sub[sub], name, m->sub[MD_FAILED], unique) < 0)
 			return -1;
 	}
-	return fsync(m->sub[MD_FAILED]);
+	/* both directories changed: neither may come back as it was */
+	return fsync(m->sub[MD_FAILED]) < 0 ? -1 : fsync(m->sub[sub]);
 }
 
 void maildir_discard(struct maildir *m, const char *name)
