@@ -91,16 +91,34 @@ int trigger_unname(const char *name, char *out, size_t size)
 
 /* -- the field table ------------------------------------------------- */
 
-enum tkind { TK_VERSION, TK_NODE, TK_RULEKEY, TK_CLIENT, TK_USER, TK_TIME, TK_PID };
+/* How a field's value is written and read: a field of a kind that exists
+ * is one row of fields[] and its member of struct trigger. */
+enum tkind {
+	TK_VERSION, /* the format's version, first line only */
+	TK_KEY,     /* a normalised node or rule key (flags: node_parse's) */
+	TK_CLIENT,  /* a canonical address, or "unknown" */
+	TK_USER,    /* a login, or "-" */
+	TK_LLONG,   /* a long long in [min, max] */
+	TK_LONG,    /* a long in [min, max] */
+};
+
+#define TF(member) offsetof(struct trigger, member)
 
 static const struct tfield {
 	const char *name;
+	size_t off;                  /* of the member in struct trigger */
+	unsigned long long min, max; /* TK_LLONG, TK_LONG */
 	enum tkind kind;
+	int flags; /* TK_KEY */
 	int since; /* the first version that has it */
 } fields[] = {
-    {"version", TK_VERSION, 1}, {"node", TK_NODE, 1}, {"rule", TK_RULEKEY, 1},
-    {"client", TK_CLIENT, 1},   {"user", TK_USER, 2}, {"time", TK_TIME, 1},
-    {"pid", TK_PID, 1},
+    {.name = "version", .kind = TK_VERSION, .since = 1},
+    {.name = "node", .kind = TK_KEY, .off = TF(node), .since = 1},
+    {.name = "rule", .kind = TK_KEY, .off = TF(rule), .flags = NODE_RULEKEY, .since = 1},
+    {.name = "client", .kind = TK_CLIENT, .off = TF(client), .since = 1},
+    {.name = "user", .kind = TK_USER, .off = TF(user), .since = 2},
+    {.name = "time", .kind = TK_LLONG, .off = TF(time), .max = 1ULL << 62, .since = 1},
+    {.name = "pid", .kind = TK_LONG, .off = TF(pid), .min = 1, .max = 0x7fffffff, .since = 1},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -153,18 +171,17 @@ static size_t done(struct out *o)
 
 static void format_field(const struct tfield *f, const struct trigger *t, struct out *o)
 {
-	const char *v = NULL;
+	const char *m = (const char *)t + f->off, *v = NULL;
 
 	put(o, f->name, strlen(f->name));
 	put(o, "=", 1);
 	switch (f->kind) {
 	case TK_VERSION: put_num(o, TRIGGER_VERSION); break;
-	case TK_NODE: v = t->node; break;
-	case TK_RULEKEY: v = t->rule; break;
-	case TK_CLIENT: v = t->client; break;
-	case TK_USER: v = t->user[0] ? t->user : "-"; break;
-	case TK_TIME: put_num(o, t->time); break;
-	case TK_PID: put_num(o, t->pid); break;
+	case TK_KEY:
+	case TK_CLIENT: v = m; break;
+	case TK_USER: v = m[0] ? m : "-"; break;
+	case TK_LLONG: put_num(o, *(const long long *)(const void *)m); break;
+	case TK_LONG: put_num(o, *(const long *)(const void *)m); break;
 	}
 	if (v)
 		put(o, v, strlen(v));
@@ -238,23 +255,22 @@ static int parse_user(char *out, const char *v, size_t len)
 
 static int parse_field(const struct tfield *f, struct trigger *t, const char *v, size_t len)
 {
+	char *m = (char *)t + f->off;
 	unsigned long long n;
 
 	switch (f->kind) {
 	case TK_VERSION: return -1; /* only on the first line */
-	case TK_NODE: return parse_key(t->node, v, len, 0);
-	case TK_RULEKEY: return parse_key(t->rule, v, len, NODE_RULEKEY);
-	case TK_CLIENT: return parse_client(t->client, v, len);
-	case TK_USER: return parse_user(t->user, v, len);
-	case TK_TIME:
-		if (num_parse(v, len, 0, 1ULL << 62, &n) < 0)
+	case TK_KEY: return parse_key(m, v, len, f->flags);
+	case TK_CLIENT: return parse_client(m, v, len);
+	case TK_USER: return parse_user(m, v, len);
+	case TK_LLONG:
+	case TK_LONG:
+		if (num_parse(v, len, f->min, f->max, &n) < 0)
 			return -1;
-		t->time = (long long)n;
-		return 0;
-	case TK_PID:
-		if (num_parse(v, len, 1, 0x7fffffff, &n) < 0)
-			return -1;
-		t->pid = (long)n;
+		if (f->kind == TK_LLONG)
+			*(long long *)(void *)m = (long long)n;
+		else
+			*(long *)(void *)m = (long)n;
 		return 0;
 	}
 	return -1;
