@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "text.h"
 
 static const char *log_prog = "etrnd";
 static enum log_target log_to = LOGTO_STDERR;
@@ -72,7 +73,7 @@ void ll_long(struct logline *l, const char *key, const char *value, size_t len, 
 		unsigned char c = (unsigned char)value[i];
 		if (c == ' ')
 			quote = 1;
-		v[n++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? '?' : (char)c;
+		v[n++] = (!text_char(c) || c == '"' || c == '\\') ? '?' : (char)c;
 	}
 	put(l, " ", 1);
 	put(l, key, strlen(key));

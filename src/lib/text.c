@@ -3,15 +3,10 @@
  * reply, log line and cdb value goes through; see text.h. */
 #include "text.h"
 
-static int print(unsigned char c)
-{
-	return c >= 0x20 && c <= 0x7e;
-}
-
 int text_printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!print((unsigned char)s[i]))
+		if (!text_char((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -19,7 +14,7 @@ int text_printable(const char *s, size_t len)
 int text_word(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!print((unsigned char)s[i]) || s[i] == ' ')
+		if (!text_char((unsigned char)s[i]) || s[i] == ' ')
 			return 0;
 	return 1;
 }
@@ -31,7 +26,7 @@ size_t text_sanitize(char *out, size_t size, const char *s, size_t len)
 	if (size == 0)
 		return 0;
 	for (; n < len && n + 1 < size; n++)
-		out[n] = print((unsigned char)s[n]) ? s[n] : '?';
+		out[n] = text_char((unsigned char)s[n]) ? s[n] : '?';
 	out[n] = '\0';
 	return n;
 }

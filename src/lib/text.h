@@ -9,6 +9,12 @@
 
 #include <stddef.h>
 
+/* Whether one octet is printable ASCII, space included (0x20-0x7e); inline,
+ * as the log escapes every octet it writes through it. */
+static inline int text_char(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
 /* Printable ASCII, space included (0x20-0x7e). */
 int text_printable(const char *s, size_t len);
 /* Printable ASCII without space: an SMTP verb or parameter, a word. */
