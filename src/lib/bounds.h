@@ -111,4 +111,8 @@
 /* An output line of a runner's command, in its "output" log line. */
 #define LOG_TEXT_MAX 400
 
+/* Shared libraries a program opens at run time (dynlib.c): libtls and
+ * libcrypt. */
+#define DYNLIB_MAX 4
+
 #endif

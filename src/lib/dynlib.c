@@ -3,12 +3,11 @@
  * up by name; see dynlib.h for why etrnd opens libtls and libcrypt late. */
 #include "dynlib.h"
 
+#include "bounds.h"
+
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The libraries a program opens: few (libtls, libcrypt). */
-#define DYNLIB_MAX 4
 
 static struct opened {
 	const char *soname;

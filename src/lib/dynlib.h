@@ -22,8 +22,9 @@ struct dynsym {
 
 /* Opens soname (the exact version the program was built against, as the
  * linker would have) and fills the slot of every symbol. Once per library
- * and process: later calls return the first result. 0, or -1 with the
- * loader's reason in err. */
+ * and process: later calls return the first result, a failure included.
+ * soname is kept: a string that lives as long as the process. At most
+ * DYNLIB_MAX (bounds.h) libraries. 0, or -1 with the reason in err. */
 int dynlib_open(const char *soname, const struct dynsym *syms, size_t n, char *err, size_t errlen);
 
 #endif

@@ -78,16 +78,6 @@ TestSuite(crash, .init = setup, .fini = teardown, .timeout = 600);
 
 /* -- the queue ------------------------------------------------------------ */
 
-static int lines(const char *path)
-{
-	char *s = tu_read(path, NULL);
-	int n = 0;
-	for (char *p = s; p && *p; p++)
-		n += *p == '\n';
-	free(s);
-	return n;
-}
-
 static void put_trigger(const char *node, const char *content)
 {
 	char name[TRIGGER_NAME_MAX], path[4096];
@@ -147,7 +137,7 @@ static int new_state(const char *node, char *content)
 /* One etrnd-runner -1 pass; the number of runs it made. */
 static int runner_pass(void)
 {
-	int before = lines(record);
+	int before = tu_lines(record);
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
@@ -163,7 +153,7 @@ static int runner_pass(void)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "etrnd-runner -1 failed (status %d)", st);
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 0, "the runner left a trigger in new/");
 	cr_assert_eq(tu_count(tu_path(queue, "cur")), 0, "the runner left a trigger in cur/");
-	return lines(record) - before;
+	return tu_lines(record) - before;
 }
 
 /* -- etrnd under strace --------------------------------------------------- */

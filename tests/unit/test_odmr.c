@@ -42,18 +42,24 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
-/* The cram= attribute for a password, from bin/etrnd-rules -c. */
-static char *cram_of(const char *pw)
+/* What bin/etrnd-rules -c or -p prints for a password (malloc'd): the
+ * cram= or the password= attribute. */
+static char *secret_of(const char *opt, const char *pw)
 {
 	char in[128];
 	int n = snprintf(in, sizeof in, "%s\n", pw);
-	const char *argv[] = {"etrnd-rules", "-c", NULL};
+	const char *argv[] = {"etrnd-rules", opt, NULL};
 	struct tu_run r = tu_exec(dir, argv, in, (size_t)n, NULL);
-	cr_assert_eq(r.status, 0, "etrnd-rules -c: %s", r.err);
+	cr_assert_eq(r.status, 0, "etrnd-rules %s: %s", opt, r.err);
 	r.out[strcspn(r.out, "\n")] = '\0';
 	char *c = xstrdup(r.out);
 	tu_run_free(&r);
 	return c;
+}
+
+static char *cram_of(const char *pw)
+{
+	return secret_of("-c", pw);
 }
 
 /* The rules of these tests; extra is appended (NULL: none). */
@@ -394,18 +400,13 @@ Test(odmr, atrn_needs_auth_a_wrong_password_is_535_a_login_not_in_users_450)
  * logs a warning that says why. */
 Test(odmr, without_tls_and_a_cram_login_auth_is_not_offered_and_the_log_says_so)
 {
-	const char *argv[] = {"etrnd-rules", "-p", NULL};
-	struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	r.out[strcspn(r.out, "\n")] = '\0';
-	char *text = NULL;
+	char *hash = secret_of("-p", "secret"), *text = NULL;
 	cr_assert(asprintf(&text,
 			   "client.example.net users=bob spool=%s/client.example.net\n"
 			   "user:bob %s\n",
-			   root, r.out) > 0);
-	tu_run_free(&r);
+			   root, hash) > 0);
 	cr_assert_eq(tu_rules(dir, text, cdb), 0);
-	free(text);
+	free(text), free(hash);
 	struct session s;
 	run(&s,
 	    ARGS("C:EHLO client.test", "C:AUTH CRAM-MD5", "C:ATRN client.example.net", "C:QUIT"));
@@ -422,13 +423,9 @@ Test(odmr, without_tls_and_a_cram_login_auth_is_not_offered_and_the_log_says_so)
  * the same reply, only the log tells them apart. */
 Test(odmr, cram_md5_for_a_login_without_cram_fails_like_a_wrong_password)
 {
-	const char *argv[] = {"etrnd-rules", "-p", NULL};
-	struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	r.out[strcspn(r.out, "\n")] = '\0';
-	char extra[300];
-	snprintf(extra, sizeof extra, "user:pwonly %s\n", r.out);
-	tu_run_free(&r);
+	char *hash = secret_of("-p", "secret"), extra[300];
+	snprintf(extra, sizeof extra, "user:pwonly %s\n", hash);
+	free(hash);
 	write_rules(extra);
 	struct session s;
 	run(&s, ARGS("C:EHLO client.test", "AUTH:pwonly:secret", "AUTH:nobody.here:secret",
@@ -1081,15 +1078,7 @@ Test(odmr, implicit_tls_plain_and_atrn_in_one_write_then_the_turn)
 		cr_skip_test("no openssl to make a certificate");
 	make_cert();
 	hold("plain.example.net", body1, RCPTS("a@plain.example.net"));
-	char *hash = NULL;
-	{
-		const char *argv[] = {"etrnd-rules", "-p", NULL};
-		struct tu_run r = tu_exec(dir, argv, "secret\n", 7, NULL);
-		cr_assert_eq(r.status, 0, "%s", r.err);
-		r.out[strcspn(r.out, "\n")] = '\0';
-		hash = xstrdup(r.out);
-		tu_run_free(&r);
-	}
+	char *hash = secret_of("-p", "secret");
 	char extra[600];
 	snprintf(extra, sizeof extra,
 		 "user:plain.user %s\n"

@@ -40,14 +40,7 @@ TestSuite(rulesmode, .init = setup, .fini = teardown, .timeout = 30);
 /* bin/etrnd-rules RULES CDB: its exit status; stderr in *err. */
 static int rules(const char *text, char **err)
 {
-	const char *rpath = tu_path(dir, "etrn.rules");
-	tu_write(rpath, text);
-	const char *argv[] = {"etrnd-rules", rpath, cdb, NULL};
-	struct tu_run r = tu_exec(dir, argv, "", 0, NULL);
-	int st = r.status;
-	*err = r.err, r.err = NULL;
-	tu_run_free(&r);
-	return st;
+	return tu_rules_err(dir, text, cdb, err);
 }
 
 static struct stat st_of(const char *path)

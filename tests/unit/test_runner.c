@@ -217,16 +217,6 @@ static int stop_runner(void)
 	return st;
 }
 
-static int lines(const char *path)
-{
-	char *s = tu_read(path, NULL);
-	int n = 0;
-	for (char *p = s; p && *p; p++)
-		n += *p == '\n';
-	free(s);
-	return n;
-}
-
 static int occurrences(const char *path, const char *what)
 {
 	char *s = tu_read(path, NULL);
@@ -485,7 +475,7 @@ Test(runner, a_restarted_runner_waits_for_the_command_of_a_killed_one)
 	runner = -1;
 	cr_assert_eq(access(tu_path(queue, "cur/g.b.example"), F_OK), 0);
 	cr_assert_eq(once(NULL), 0);
-	cr_assert_eq(lines(record), 1, "ran beside the command of the killed runner");
+	cr_assert_eq(tu_lines(record), 1, "ran beside the command of the killed runner");
 	cr_assert(contains(runlog, "recovered triggers=1"));
 	cr_assert(contains(runlog, "wait node=g.b.example reason=locked"));
 	cr_assert_eq(access(tu_path(queue, "new/g.b.example"), F_OK), 0, "trigger lost");
@@ -496,7 +486,7 @@ Test(runner, a_restarted_runner_waits_for_the_command_of_a_killed_one)
 	cr_assert(wait_count(tu_path(queue, "cur"), 0, 10));
 	cr_assert_eq(max_concurrency(), 1, "two commands of one node at once");
 	cr_assert_eq(occurrences(runlog, "wait node=g.b.example"), 2, "said more than once each");
-	cr_assert_eq(lines(record), 2);
+	cr_assert_eq(tu_lines(record), 2);
 }
 
 Test(runner, one_run_per_node_and_an_etrn_during_a_run_gets_its_own_run)
@@ -511,7 +501,7 @@ Test(runner, one_run_per_node_and_an_etrn_during_a_run_gets_its_own_run)
 	cr_assert(wait_count(tu_path(queue, "cur"), 0, 10));
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 0, "a third run is pending");
 	cr_assert_eq(stop_runner(), 0);
-	cr_assert_eq(lines(record), 2);
+	cr_assert_eq(tu_lines(record), 2);
 	cr_assert_eq(max_concurrency(), 1, "two runs of one node at once");
 }
 
@@ -538,7 +528,7 @@ Test(runner, parallel_nodes_up_to_j)
 		unlink(hold(nodes[i]));
 	cr_assert_eq(wait_exit(runner, 30), 0);
 	runner = -1;
-	cr_assert_eq(lines(record), 6);
+	cr_assert_eq(tu_lines(record), 6);
 	cr_assert_eq(max_concurrency(), 1);
 }
 
@@ -564,7 +554,7 @@ Test(runner, retries_with_backoff_then_gives_up)
 	const char *args[] = {"-b", "0", "-a", "3", NULL};
 	runner = start_runner(args);
 	cr_assert(wait_for(runlog, "giveup node=fail.example attempts=3", 20));
-	cr_assert_eq(lines(record), 3);
+	cr_assert_eq(tu_lines(record), 3);
 	cr_assert(contains(runlog, "status=exit:1 ms="));
 	cr_assert(contains(runlog, "attempt=3"));
 	cr_assert(contains(runlog, "retry node=fail.example attempt=2 delay=0"));
@@ -582,7 +572,7 @@ Test(runner, a_hundred_attempts)
 	runner = start_runner(args);
 	cr_assert(wait_log("giveup node=fail.example attempts=100", 80), "%s",
 		  tu_read(runlog, NULL));
-	cr_assert_eq(lines(record), 100);
+	cr_assert_eq(tu_lines(record), 100);
 	cr_assert_eq(stop_runner(), 0);
 }
 
@@ -592,11 +582,11 @@ Test(runner, interval_holds_a_trigger_without_losing_it)
 	once(NULL);
 	etrn("iv.example");
 	once(NULL);
-	cr_assert_eq(lines(record), 1, "ran twice inside the interval");
+	cr_assert_eq(tu_lines(record), 1, "ran twice inside the interval");
 	cr_assert_eq(access(tu_path(queue, "new/iv.example"), F_OK), 0, "trigger lost");
 	cr_assert_eq(unlink(tu_path(queue, "last/iv.example")), 0);
 	once(NULL);
-	cr_assert_eq(lines(record), 2);
+	cr_assert_eq(tu_lines(record), 2);
 }
 
 /* Issue 9 item 6: a stamp a day in the future (the clock was stepped
@@ -689,7 +679,7 @@ Test(runner, running_out_of_descriptors_never_loses_a_trigger)
 {
 	skip_under_valgrind();
 	for (int n = 8; n <= 40; n++) {
-		int before = lines(record);
+		int before = tu_lines(record);
 		etrn("x.b.example");
 		struct how how = {.nofile = n, .umask = -1};
 		const char *args[] = {"-1", NULL};
@@ -701,7 +691,7 @@ Test(runner, running_out_of_descriptors_never_loses_a_trigger)
 		cr_assert_eq(tu_count(tu_path(queue, "cur")), 0, "RLIMIT_NOFILE %d", n);
 		int kept = access(tu_path(queue, "new/x.b.example"), F_OK) == 0;
 		if (st == 0)
-			cr_assert(lines(record) == before + 1 && !kept, "RLIMIT_NOFILE %d", n);
+			cr_assert(tu_lines(record) == before + 1 && !kept, "RLIMIT_NOFILE %d", n);
 		else
 			cr_assert(kept && (st == 1 || st == 111), "RLIMIT_NOFILE %d: exit %d", n,
 				  st);

@@ -209,6 +209,14 @@ static void expect_cmd(struct conn *k, const char *line, const char *want)
 	cr_assert_str_eq(said(k), want, "after '%.40s'", line);
 }
 
+/* A connection, its greeting read and EHLO sent (k->r: EHLO's reply). */
+static void greeted(struct conn *k, const char *const *extra)
+{
+	open_conn(k, extra);
+	cr_assert_eq(smtpc_reply(&k->c, &k->r), 220);
+	cmd(k, "EHLO client.test");
+}
+
 /* Greeting, EHLO, STARTTLS, handshake, EHLO again: ready for AUTH. */
 static void open_tls(struct conn *k)
 {
@@ -586,9 +594,7 @@ Test(tls, a_client_silent_in_the_handshake_is_cut_by_the_timeout)
 Test(tls, commands_pipelined_behind_starttls_are_discarded)
 {
 	struct conn k;
-	open_conn(&k, starttls_args);
-	cr_assert_eq(smtpc_reply(&k.c, &k.r), 220);
-	cmd(&k, "EHLO client.test");
+	greeted(&k, starttls_args);
 	static const char inject[] = "STARTTLS\r\nETRN open.example.net\r\n";
 	cr_assert_eq(raw(&k, inject, sizeof inject - 1), 220);
 	handshake(&k);
@@ -656,9 +662,7 @@ Test(tls, ehlo_offers_starttls_in_plaintext_and_auth_inside_tls)
 	cr_assert(k.r.has_etrn);
 	cr_assert_eq(close_conn(&k, 1), 0);
 	/* no certificate: neither STARTTLS nor AUTH */
-	open_conn(&k, NULL);
-	cr_assert_eq(smtpc_reply(&k.c, &k.r), 220);
-	cmd(&k, "EHLO client.test");
+	greeted(&k, NULL);
 	cr_assert(!smtpc_keyword(&k.r, "STARTTLS") && !smtpc_keyword(&k.r, "AUTH"), "%s", k.r.text);
 	expect_cmd(&k, "STARTTLS", "502 5.5.1 Command not implemented");
 	cr_assert_eq(close_conn(&k, 1), 0);
@@ -667,9 +671,7 @@ Test(tls, ehlo_offers_starttls_in_plaintext_and_auth_inside_tls)
 Test(tls, starttls_with_an_argument_501_inside_tls_503)
 {
 	struct conn k;
-	open_conn(&k, starttls_args);
-	cr_assert_eq(smtpc_reply(&k.c, &k.r), 220);
-	cmd(&k, "EHLO client.test");
+	greeted(&k, starttls_args);
 	expect_cmd(&k, "STARTTLS now", "501 5.5.4 Syntax: STARTTLS (no parameters)");
 	expect_cmd(&k, "STARTTLS", "220 2.0.0 Ready to start TLS");
 	handshake(&k);
@@ -681,9 +683,7 @@ Test(tls, starttls_with_an_argument_501_inside_tls_503)
 Test(tls, auth_in_plaintext_538_before_ehlo_503_twice_503_unknown_504)
 {
 	struct conn k;
-	open_conn(&k, starttls_args);
-	cr_assert_eq(smtpc_reply(&k.c, &k.r), 220);
-	cmd(&k, "EHLO client.test");
+	greeted(&k, starttls_args);
 	expect_cmd(&k, "AUTH PLAIN AGJvYgBzZWNyZXQ=",
 		   "538 5.7.11 Encryption required for requested authentication mechanism");
 	expect_cmd(&k, "AUTH LOGIN",

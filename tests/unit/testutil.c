@@ -104,15 +104,32 @@ const char *tu_bin(const char *prog)
 	return p;
 }
 
-int tu_rules(const char *dir, const char *rules, const char *cdb)
+int tu_rules_err(const char *dir, const char *rules, const char *cdb, char **err)
 {
 	const char *rpath = tu_path(dir, "etrn.rules");
 	tu_write(rpath, rules);
 	const char *argv[] = {"etrnd-rules", rpath, cdb, NULL};
 	struct tu_run r = tu_exec(dir, argv, "", 0, NULL);
 	int st = r.status;
+	if (err)
+		*err = r.err, r.err = NULL;
 	tu_run_free(&r);
 	return st;
+}
+
+int tu_rules(const char *dir, const char *rules, const char *cdb)
+{
+	return tu_rules_err(dir, rules, cdb, NULL);
+}
+
+int tu_lines(const char *path)
+{
+	char *s = tu_read(path, NULL);
+	int n = 0;
+	for (char *p = s; p && *p; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
 }
 
 static void child(const char *dir, const char *const *argv, const char *in, const char *out,

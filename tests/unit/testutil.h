@@ -23,6 +23,11 @@ const char *tu_queue(const char *dir);
 char *tu_snapshot(const char *dir);
 /* Compiles rules text with the real bin/etrnd-rules; returns exit status. */
 int tu_rules(const char *dir, const char *rules, const char *cdb);
+/* The same; etrnd-rules' standard error in *err (malloc'd) when err is
+ * not NULL. */
+int tu_rules_err(const char *dir, const char *rules, const char *cdb, char **err);
+/* How many lines the file has (0 when it cannot be read). */
+int tu_lines(const char *path);
 /* Path of a program in bin/ ($ETRND_BIN, else ./bin). */
 const char *tu_bin(const char *prog);
 
