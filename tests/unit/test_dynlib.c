@@ -22,7 +22,10 @@ Test(dynlib, a_function_is_found_and_the_library_opened_once, NOT_STATIC)
 	const struct dynsym syms[] = {{"strlen", &fn}};
 	char err[200] = "";
 	cr_assert_eq(dynlib_open("libc.so.6", syms, 1, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(fn, (void *)strlen);
+	cr_assert_not_null(fn);
+	/* libc's own strlen: under ASan, not the address the program calls */
+	size_t (*len)(const char *) = (size_t(*)(const char *))fn;
+	cr_assert_eq(len("four"), 4);
 	/* the second call does not look again: its slot stays as it was */
 	const struct dynsym later[] = {{"strlen", &again}};
 	cr_assert_eq(dynlib_open("libc.so.6", later, 1, err, sizeof err), 0);
