@@ -30,7 +30,7 @@ if [ -z "${ETRND_E2E_NS:-}" ]; then
 	exec unshare --mount --propagation private env ETRND_E2E_NS=1 bash "$0" "$@"
 fi
 
-EXT=${ETRND_EXT:-$ROOT/build/ext/root}
+EXT=${ETRND_EXT:-$ROOT/build/ext/inetd/root}
 [ -x "$EXT/usr/sbin/inetd" ] && [ -x "$EXT/usr/sbin/xinetd" ] ||
 	fail "inetd/xinetd not unpacked in $EXT (sh scripts/deps.sh e2e does it)"
 for p in tcpserver tcprules svscan svc multilog setuidgid runsv sv svlogd chpst socat openssl; do
@@ -40,11 +40,29 @@ id -u nobody >/dev/null 2>&1 || skip "no user nobody to run etrnd as"
 
 T=$(mktemp -d /tmp/etrnd-e2e-launch.XXXXXX)
 chmod 755 "$T"
+# The PIDs of the processes working in a directory under DIR: what svscan
+# and runsv started there (supervise, tcpserver, multilog, svlogd).
+working_in() {
+	local p d
+	for p in /proc/[0-9]*; do
+		d=$(readlink "$p/cwd" 2>/dev/null) || continue
+		case $d in "$1" | "$1"/*) echo "${p#/proc/}" ;; esac
+	done
+}
 cleanup() {
 	[ -d "$T/svscan" ] && svc -dx "$T"/svscan/etrnd "$T"/svscan/etrnd/log "$T"/svscan/etrnd-tls \
 		"$T"/svscan/etrnd-tls/log 2>/dev/null || true
 	[ -d "$T/runit" ] && sv -w 5 force-stop "$T/runit" "$T/runit/log" >/dev/null 2>&1 || true
 	stop_all
+	# supervise outlives svscan, and once (CI, 2026-11-30) it kept its
+	# service up after svc -dx, holding the test's output pipe open: wait
+	# for them, then stop by PID whatever still works in the service dirs
+	local d p
+	for d in "$T/svscan" "$T/runit"; do
+		[ -d "$d" ] || continue
+		wait_until 5 test -z "$(working_in "$d")" && continue
+		for p in $(working_in "$d"); do kill -9 "$p" 2>/dev/null || true; done
+	done
 	# the namespace's mounts end with it; unmount first so that $T can go
 	umount -l /dev 2>/dev/null || true
 	umount -l "$T/dev" 2>/dev/null || true
