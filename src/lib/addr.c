@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fmt.h"
 #include "num.h"
 
 static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -51,7 +52,7 @@ int addr_parse(struct addr *a, const char *s, size_t len)
 size_t addr_format(const struct addr *a, char *out, size_t size)
 {
 	if (a->family == 0 || !inet_ntop(a->family, a->b, out, (socklen_t)size))
-		snprintf(out, size, "unknown");
+		return fmt(out, size, "unknown");
 	return strlen(out);
 }
 

@@ -3,12 +3,12 @@
  * untrusted values are truncated and never carry control octets. */
 #include "log.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "fsutil.h"
 #include "text.h"
 
@@ -92,9 +92,8 @@ void ll_str(struct logline *l, const char *key, const char *value)
 
 void ll_num(struct logline *l, const char *key, long value)
 {
-	char v[24];
-	int n = snprintf(v, sizeof v, "%ld", value);
-	ll_mem(l, key, v, (size_t)n);
+	char v[FMT_NUM_MAX];
+	ll_mem(l, key, v, fmt_num(v, value, 1));
 }
 
 void ll_emit(struct logline *l)
@@ -106,10 +105,10 @@ void ll_emit(struct logline *l)
 		syslog(LOG_INFO, "%s", l->buf);
 		return;
 	}
-	int n = snprintf(out, sizeof out, "%s[%ld]: %s\n", log_prog,
-			 log_pid ? log_pid : (long)getpid(), l->buf);
-	if (n > 0)
-		write_all(log_fd, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
+	size_t n = fmt(out, sizeof out - 1, "%s[%ld]: %s", log_prog,
+		       log_pid ? log_pid : (long)getpid(), l->buf);
+	out[n++] = '\n';
+	write_all(log_fd, out, n);
 }
 
 void log_msg(const char *event, const char *key, const char *value)

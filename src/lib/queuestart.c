@@ -3,6 +3,7 @@
 #include "queuestart.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@ void queuestart_init(struct queuestart *c, const char *cdb_path, const char *que
 	memset(c, 0, sizeof *c);
 	policy_init(&c->policy, cdb_path);
 	c->queuedir = queuedir;
+	c->queuefd = -1;
 	c->pid = (long)getpid();
 	c->client = *client;
 	addr_format(client, c->client_text, sizeof c->client_text);
@@ -73,6 +75,15 @@ static void copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* QUEUEDIR, opened once for the session: only search permission is needed,
+ * as for a path through it; -1 with errno (tried again at the next ETRN). */
+static int queue_fd(struct queuestart *c)
+{
+	if (c->queuefd < 0)
+		c->queuefd = open(c->queuedir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return c->queuefd;
+}
+
 static int write_trigger(struct queuestart *c, const struct node *n, const char *rule,
 			 const char *user, const struct rule *r)
 {
@@ -92,12 +103,15 @@ static int write_trigger(struct queuestart *c, const struct node *n, const char 
 		return -1;
 	}
 	unsigned flags = uses_client(r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
-	int rc = trigger_write(c->queuedir, uniq, &t, flags);
+	int q = queue_fd(c);
+	if (q < 0)
+		return -1;
+	int rc = trigger_write(q, uniq, &t, flags);
 	if (rc == -2)
 		log_msg("warning", "error", "fsync of QUEUEDIR/new failed; trigger kept");
 	if (rc == -1)
 		return -1;
-	trigger_poke(c->queuedir);
+	trigger_poke(q);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 struct queuestart {
 	struct policy policy;
 	const char *queuedir;
+	int queuefd; /* QUEUEDIR, opened (O_PATH) at the first trigger; -1 */
 	struct addr client;
 	char client_text[64];
 	char uniq_host[64]; /* our host name, file-name-safe, for temp names */

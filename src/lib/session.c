@@ -16,24 +16,23 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "fmt.h"
 #include "sasl.h"
 #include "text.h"
 
-static void reply(struct session *s, const char *fmt, ...)
+static void reply(struct session *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static void reply(struct session *s, const char *format, ...)
 {
 	char line[SMTP_REPLY_MAX];
 	va_list ap;
 
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	va_start(ap, format);
+	size_t n = fmt_v(line, sizeof line - 2, format, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 3)
-		n = (int)sizeof line - 3;
 	line[n] = '\r';
 	line[n + 1] = '\n';
-	out_put(s->out, line, (size_t)n + 2);
+	out_put(s->out, line, n + 2);
 	if (line[0] == '5')
 		s->errors++;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "fmt.h"
 #include "fsutil.h"
 #include "num.h"
 #include "queue.h"
@@ -141,19 +142,11 @@ static void put(struct out *o, const char *s, size_t len)
 	o->n += len;
 }
 
-/* v in decimal, zero-padded to width digits (at most 20) */
+/* v in decimal, zero-padded to width digits */
 static void put_num_w(struct out *o, long long v, size_t width)
 {
-	char d[24];
-	size_t i = sizeof d;
-	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
-
-	do
-		d[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0 || sizeof d - i < width);
-	if (v < 0)
-		d[--i] = '-';
-	put(o, d + i, sizeof d - i);
+	char d[FMT_NUM_MAX];
+	put(o, d, fmt_num(d, v, width));
 }
 
 static void put_num(struct out *o, long long v)
@@ -368,26 +361,12 @@ static int write_temp(int tmpdir, const char *uniq, const char *buf, size_t len,
 	return 0;
 }
 
-/* QUEUEDIR/SUB into buf: 0, or -1 (ENAMETOOLONG). */
-static int queue_path(char *buf, size_t size, const char *queuedir, const char *sub)
-{
-	size_t q = strlen(queuedir), s = strlen(sub);
-	if (q + 1 + s + 1 > size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	char *p = stpcpy(buf, queuedir); /* (the lengths are checked above) */
-	*p++ = '/';
-	memcpy(p, sub, s + 1);
-	return 0;
-}
-
 /* new/ is open: whether a trigger is pending is known first, so that an
  * ETRN for a pending node opens nothing more and formats nothing. */
-static int place(const char *queuedir, int newdir, const char *uniq, const char *name,
+static int place(int queuefd, int newdir, const char *uniq, const char *name,
 		 const struct trigger *t, unsigned flags)
 {
-	char content[TRIGGER_FILE_MAX], path[PATH_MAX];
+	char content[TRIGGER_FILE_MAX];
 	struct stat st;
 
 	if (!(flags & TRIGGER_REPLACE) && fstatat(newdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -397,9 +376,7 @@ static int place(const char *queuedir, int newdir, const char *uniq, const char 
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (queue_path(path, sizeof path, queuedir, queue_dirs[Q_TMP].name) < 0)
-		return -1;
-	int tmpdir = open(path, DIRFLAGS | O_NOFOLLOW);
+	int tmpdir = openat(queuefd, queue_dirs[Q_TMP].name, DIRFLAGS | O_NOFOLLOW);
 	if (tmpdir < 0)
 		return -1;
 	if (write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0) {
@@ -425,21 +402,21 @@ static int place(const char *queuedir, int newdir, const char *uniq, const char 
 	return fsync(newdir) < 0 ? -2 : 0;
 }
 
-/* QUEUEDIR/new and QUEUEDIR/tmp are opened by path with O_NOFOLLOW (which
- * refuses a symlink in their place, as openat() in QUEUEDIR did; QUEUEDIR
- * itself may be one): two system calls fewer on every ETRN. */
-int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t, unsigned flags)
+/* new/ and tmp/ are opened in QUEUEDIR's fd with O_NOFOLLOW (a symlink in
+ * their place is refused; QUEUEDIR itself may be one): no path is built,
+ * so no PATH_MAX buffer sits on the stack (a page of stack is a page
+ * fault in every session). */
+int trigger_write(int queuefd, const char *uniq, const struct trigger *t, unsigned flags)
 {
-	char name[TRIGGER_NAME_MAX], path[PATH_MAX];
+	char name[TRIGGER_NAME_MAX];
 	int newdir = -1, rc = -1;
 
 	if (!trigger_name(t->node, name, sizeof name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (queue_path(path, sizeof path, queuedir, queue_dirs[Q_NEW].name) == 0 &&
-	    (newdir = open(path, DIRFLAGS | O_NOFOLLOW)) >= 0)
-		rc = place(queuedir, newdir, uniq, name, t, flags);
+	if ((newdir = openat(queuefd, queue_dirs[Q_NEW].name, DIRFLAGS | O_NOFOLLOW)) >= 0)
+		rc = place(queuefd, newdir, uniq, name, t, flags);
 	int e = errno;
 	if (newdir >= 0)
 		close(newdir);
@@ -447,14 +424,12 @@ int trigger_write(const char *queuedir, const char *uniq, const struct trigger *
 	return rc;
 }
 
-void trigger_poke(const char *queuedir)
+void trigger_poke(int queuefd)
 {
-	char path[PATH_MAX];
 	struct stat st;
 
-	if (snprintf(path, sizeof path, "%s/%s", queuedir, QUEUE_FIFO) >= (int)sizeof path)
-		return;
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd =
+	    openat(queuefd, QUEUE_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return; /* no FIFO, or nobody reading it: the runner rescans anyway */
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))

@@ -61,14 +61,15 @@ int trigger_parse(const char *buf, size_t len, struct trigger *t, const char **w
 #define TRIGGER_SYNC 1u    /* fsync the content too: it must survive a crash */
 #define TRIGGER_REPLACE 2u /* replace a pending trigger instead of joining it */
 
-/* Writes tmp/UNIQ, renames it to new/NAME and fsyncs new/. Without
+/* Writes tmp/UNIQ, renames it to new/NAME and fsyncs new/, in the
+ * QUEUEDIR that queuefd is open on (O_PATH will do). Without
  * TRIGGER_REPLACE a pending new/NAME is left as it is (nothing written).
  * uniq names the temp file. Returns 0 written, 1 already pending, -2 in
  * place but the fsync of new/ failed, -1 failed (errno set, nothing left
  * behind). */
-int trigger_write(const char *queuedir, const char *uniq, const struct trigger *t, unsigned flags);
+int trigger_write(int queuefd, const char *uniq, const struct trigger *t, unsigned flags);
 
 /* One byte to QUEUEDIR/trigger if it is a FIFO with a reader; never blocks. */
-void trigger_poke(const char *queuedir);
+void trigger_poke(int queuefd);
 
 #endif

@@ -512,7 +512,7 @@ Test(crash, an_etrn_for_a_pending_node_writes_and_syncs_nothing)
 		cr_assert(!strstr(l, "O_CREAT") && !is_rename(l) && !is_call(l, "unlink") &&
 			      !is_call(l, "unlinkat") && !is_call(l, "linkat"),
 			  "a change for a pending node: %s", l);
-		if (is_call(l, "openat") && strstr(l, "/trigger\""))
+		if (is_call(l, "openat") && (strstr(l, "/trigger\"") || strstr(l, ", \"trigger\"")))
 			fifo = call_ret(l);
 		if (is_call(l, "write")) {
 			long fd = first_arg(l);
