@@ -120,16 +120,28 @@ static void our_name(char *out, const char *flag)
 	memcpy(out, "localhost", sizeof "localhost");
 }
 
-/* With -S the client waits for a TLS handshake: a plaintext 421 would only
- * confuse it, so then nothing is written. */
-static int implicit_tls_mode;
+/* The session's state in one object, the small parts first and the two
+ * buffers last: a session then touches the fewest pages of .bss (each one
+ * a page fault; make bench). ODMR's large state stays apart: only -O
+ * touches it. */
+static struct {
+	/* With -S the client waits for a TLS handshake: a plaintext 421
+	 * would only confuse it, so then nothing is written. */
+	int implicit_tls_mode;
+	struct session s;
+	struct authcheck auth;
+	struct queuestart ctx;
+	struct tlsio tls;
+	struct outbuf out;
+	struct netio n;
+} sess;
 
 static void die_temp(const char *host, const char *why)
 {
 	static char msg[SMTP_REPLY_MAX];
 	log_msg("fatal", "reason", why);
 	int n = snprintf(msg, sizeof msg, "421 4.3.0 %s Service not available\r\n", host);
-	if (!implicit_tls_mode)
+	if (!sess.implicit_tls_mode)
 		(void)!write(1, msg, (size_t)n);
 	exit(EXIT_TEMP);
 }
@@ -260,18 +272,17 @@ int main(int argc, char **argv)
 	struct options o;
 	char host[NODE_BUF], err[200];
 	struct addr client;
-	static struct queuestart ctx;
-	static struct authcheck auth;
-	static struct session s;
-	static struct netio n;
-	static struct outbuf out;
-	static struct tlsio tls;
 	static struct odmr odmr;
+	struct queuestart *ctx = &sess.ctx;
+	struct session *s = &sess.s;
+	struct netio *n = &sess.n;
+	struct outbuf *out = &sess.out;
+	struct tlsio *tls = &sess.tls;
 
 	long long start_ms = netio_now_ms();
 
 	parse_options(&o, argc, argv);
-	implicit_tls_mode = o.implicit_tls;
+	sess.implicit_tls_mode = o.implicit_tls;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (458), not death */
 	if (o.log_target < 0)
@@ -279,7 +290,7 @@ int main(int argc, char **argv)
 	log_init("etrnd", (enum log_target)o.log_target);
 	our_name(host, o.host);
 	client_addr(&client);
-	load_tls(&o, &tls, host);
+	load_tls(&o, tls, host);
 	if (o.user && privs_drop(o.user, err, sizeof err) < 0)
 		die_temp(host, err);
 	if (!o.user && geteuid() == 0)
@@ -287,40 +298,40 @@ int main(int argc, char **argv)
 	sandbox(&o, host);
 	if (!o.odmr)
 		check_queue(o.queuedir);
-	netio_init(&n, 0, 1, o.idle, o.deadline);
-	out_init(&out, netio_write, &n);
-	queuestart_init(&ctx, o.cdb, o.queuedir, &client, host);
-	session_init(&s, host, queuestart_etrn, &ctx, &out);
-	struct serve_env env = {o.cert ? &tls : NULL, NULL, NULL, NULL};
-	auth = (struct authcheck){&ctx.policy, ctx.client_text};
+	netio_init(n, 0, 1, o.idle, o.deadline);
+	out_init(out, netio_write, n);
+	queuestart_init(ctx, o.cdb, o.queuedir, &client, host);
+	session_init(s, host, queuestart_etrn, ctx, out);
+	struct serve_env env = {o.cert ? tls : NULL, NULL, NULL, NULL};
+	sess.auth = (struct authcheck){&ctx->policy, ctx->client_text};
 	if (o.cert || o.odmr) {
-		s.tls_ok = o.cert != NULL;
-		s.auth = authcheck_try;
-		s.auth_ctx = &auth;
-		s.cram_ok = authcheck_cram_offered(&ctx.policy);
+		s->tls_ok = o.cert != NULL;
+		s->auth = authcheck_try;
+		s->auth_ctx = &sess.auth;
+		s->cram_ok = authcheck_cram_offered(&ctx->policy);
 	}
-	if (o.odmr && !o.cert && !s.cram_ok) /* plaintext ODMR offers CRAM-MD5 only */
+	if (o.odmr && !o.cert && !s->cram_ok) /* plaintext ODMR offers CRAM-MD5 only */
 		log_msg("warning", "reason",
 			"-O without -C and no login with cram=: AUTH is not offered, so no ATRN "
 			"can succeed");
 	if (o.odmr) {
-		if (odmr_init(&odmr, &ctx.policy, ctx.client_text, o.spool_root, host) < 0)
+		if (odmr_init(&odmr, &ctx->policy, ctx->client_text, o.spool_root, host) < 0)
 			spool_root_warning(o.spool_root, strerror(errno));
-		s.atrn = odmr_atrn;
-		s.atrn_ctx = &odmr;
+		s->atrn = odmr_atrn;
+		s->atrn_ctx = &odmr;
 		env.reverse = odmr_reverse;
 		env.ctx = &odmr;
 	}
-	if (!o.implicit_tls || implicit_tls(&n, &tls, &s) == 0)
-		serve(&s, &n, &out, &env);
+	if (!o.implicit_tls || implicit_tls(n, tls, s) == 0)
+		serve(s, n, out, &env);
 	else
-		s.end = "tls-failed";
+		s->end = "tls-failed";
 	if (env.tls_error)
 		log_msg("tls", "error", env.tls_error);
-	log_end(&s, &ctx, &tls, start_ms);
+	log_end(s, ctx, tls, start_ms);
 	if (o.odmr)
 		odmr_release(&odmr);
 	if (o.cert)
-		tlsio_free(&tls);
+		tlsio_free(tls);
 	return 0;
 }

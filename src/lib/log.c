@@ -12,23 +12,28 @@
 #include "fsutil.h"
 #include "text.h"
 
-static const char *log_prog = "etrnd";
-static enum log_target log_to = LOGTO_STDERR;
-static int log_fd = 2;
-static long log_pid; /* getpid() once: the prefix of every line */
+/* One initialised struct: it lives in .data, whose page every process
+ * touches anyway, rather than on a page of .bss of its own (a page fault
+ * in every session). */
+static struct {
+	const char *prog;
+	enum log_target to;
+	int fd;
+	long pid; /* getpid() once: the prefix of every line */
+} lg = {"etrnd", LOGTO_STDERR, 2, 0};
 
 void log_init(const char *prog, enum log_target target)
 {
-	log_prog = prog;
-	log_to = target;
-	log_pid = (long)getpid();
+	lg.prog = prog;
+	lg.to = target;
+	lg.pid = (long)getpid();
 	if (target == LOGTO_SYSLOG)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
 void log_set_fd(int fd)
 {
-	log_fd = fd;
+	lg.fd = fd;
 }
 
 int log_stderr_is_client(void)
@@ -101,14 +106,14 @@ void ll_emit(struct logline *l)
 	char out[LOG_LINE_MAX + 64];
 
 	l->buf[l->len] = '\0';
-	if (log_to == LOGTO_SYSLOG) {
+	if (lg.to == LOGTO_SYSLOG) {
 		syslog(LOG_INFO, "%s", l->buf);
 		return;
 	}
-	size_t n = fmt(out, sizeof out - 1, "%s[%ld]: %s", log_prog,
-		       log_pid ? log_pid : (long)getpid(), l->buf);
+	size_t n = fmt(out, sizeof out - 1, "%s[%ld]: %s", lg.prog,
+		       lg.pid ? lg.pid : (long)getpid(), l->buf);
 	out[n++] = '\n';
-	write_all(log_fd, out, n);
+	write_all(lg.fd, out, n);
 }
 
 void log_msg(const char *event, const char *key, const char *value)
