@@ -67,8 +67,10 @@ B = build
 BINDIR = bin
 LIB_SRC = $(wildcard src/lib/*.c)
 LIB_OBJ = $(LIB_SRC:src/lib/%.c=$(B)/lib/%.o)
+# etrnd-tlsproxy (TLS for etrnd, src/lib/tlsproxy.h) only where there is TLS.
+TLS_PROGS = $(if $(filter yes,$(TLS)),etrnd-tlsproxy)
 PROGS = $(BINDIR)/etrnd $(BINDIR)/etrnd-rules $(BINDIR)/etrnd-runner $(BINDIR)/etrn \
-	$(BINDIR)/etrnd-store $(BINDIR)/etrnd-deliver
+	$(BINDIR)/etrnd-store $(BINDIR)/etrnd-deliver $(TLS_PROGS:%=$(BINDIR)/%)
 TEST_SRC = $(wildcard tests/unit/*.c)
 TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%.o)
 
@@ -92,6 +94,22 @@ $(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a
 	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libetrnd.a $(LIBS)
+
+# etrnd does no TLS itself (etrnd-tlsproxy does it for it): it links tlsio as
+# TLS=no builds it, before the library, so that neither libtls nor OpenSSL
+# is ever part of its image (static: OpenSSL's relocations were most of a
+# session; dynamic: nothing to open).
+$(B)/lib/tlsio-none.o: src/lib/tlsio.c
+	@mkdir -p $(@D)
+	@echo "  CC      $< (without TLS)"
+	$(Q)$(CC) $(filter-out -DWITH_TLS,$(ALL_CFLAGS)) $(DEPFLAGS) -c -o $@ $<
+
+ETRND_LIBS = -l:libcdb_pic.a $(CRYPT_LIBS)
+$(BINDIR)/etrnd: $(B)/etrnd.o $(B)/lib/tlsio-none.o $(B)/libetrnd.a
+	@mkdir -p $(BINDIR)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(B)/etrnd.o $(B)/lib/tlsio-none.o \
+		$(B)/libetrnd.a $(ETRND_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
@@ -152,6 +170,9 @@ check-asan:
 # does not know the Landlock system calls, so etrnd runs unsandboxed there)
 # do not.
 # (The end-to-end tests start etrnd from inetd & co. and are not wrapped.)
+# The directory is writable by all (sticky): valgrind opens a log for
+# etrnd's child, etrnd-tlsproxy, as it forks, and etrnd may run as nobody then.
+# The TLS tests run a second time with etrnd-tlsproxy under valgrind too.
 VG_DIR = $(CURDIR)/build/valgrind
 VALGRIND = valgrind --quiet --vgdb=no --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible \
@@ -159,8 +180,10 @@ VALGRIND = valgrind --quiet --vgdb=no --error-exitcode=99 --leak-check=full \
 check-valgrind:
 	@sh scripts/deps.sh build e2e valgrind
 	@$(MAKE) --no-print-directory all $(B)/tests/run
-	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
+	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR) && chmod 1777 $(VG_DIR)
 	ETRND_WRAP="$(VALGRIND)" $(TEST_ENV) $(B)/tests/run --filter='!(e2e|docs)/*' $(CHECK_FLAGS)
+	ETRND_WRAP="$(VALGRIND) --trace-children=yes" $(TEST_ENV) $(B)/tests/run --filter='tls/*' \
+		$(CHECK_FLAGS)
 	@n=$$(find $(VG_DIR) -name 'vg.*.log' | wc -l); \
 	bad=$$(grep -lE '^==[0-9]+==' $(VG_DIR)/vg.*.log || true); \
 	if [ -n "$$bad" ]; then cat $$bad; echo "valgrind: reports above"; exit 1; fi; \
@@ -223,12 +246,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
-SBIN_PROGS = etrnd etrnd-rules etrnd-runner etrnd-store etrnd-deliver
+SBIN_PROGS = etrnd etrnd-rules etrnd-runner etrnd-store etrnd-deliver $(TLS_PROGS)
 BIN_PROGS = etrn
 MAN1 = man/etrn.1
 MAN5 = man/etrnd.rules.5
 MAN8 = man/etrnd.8 man/etrnd-rules.8 man/etrnd-runner.8 man/etrnd-store.8 \
-	man/etrnd-deliver.8
+	man/etrnd-deliver.8 man/etrnd-tlsproxy.8
 DOCDIR = $(PREFIX)/share/doc/etrnd
 
 install: all

@@ -224,6 +224,8 @@ r "trigger written: the one left by the previous session is removed first, untim
 r "pending: the same for a node whose trigger is in new/ already (nothing written). unknown:"
 r "ETRN unknown.example.com (458). floor: bench/floor, fixed replies (fork + exec + read +"
 r "write). static-: \`make STATIC=1\` (static-pie) and its floor, linked the same way;"
+r "etrnd links no TLS library in any build (etrnd-tlsproxy does TLS for it), so these"
+r "differ from the TLS=no builds only in what TLS=no leaves out of etrnd's own code."
 r "notls-, static-notls-: TLS=no, STATIC=1 TLS=no, for comparison (libtls, libssl and"
 r "libcrypto not linked). static-floor-100faults: the static floor"
 r "writing to 100 fresh pages first, to weigh a page fault. Faults: GNU time's minor page"
@@ -724,7 +726,7 @@ r "## 10. Sizes of the static binaries (make STATIC=1)"
 r ""
 r "| program | as built (with -g) | stripped (install -s) | STATIC=1 TLS=no, stripped |"
 r "|---|---|---|---|"
-for p in etrnd etrnd-rules etrnd-runner etrn etrnd-store etrnd-deliver; do
+for p in etrnd etrnd-rules etrnd-runner etrn etrnd-store etrnd-deliver etrnd-tlsproxy; do
 	strip -o "$T/stripped" "$SBIN/$p"
 	nt=-
 	if [ -x "$NBIN/$p" ]; then
@@ -739,7 +741,7 @@ r ""
 r "## Targets (issue 12)"
 r ""
 r "Rows marked (comparison) are no targets: they show the same measure for a build without"
-r "libtls, libssl and libcrypto, i.e. what OpenSSL's loading or relocation costs."
+r "TLS (make TLS=no). etrnd links no TLS library in either build (etrnd-tlsproxy does TLS)."
 r ""
 r "| target | measured | met |"
 r "|---|---|---|"

@@ -11,7 +11,8 @@
 # libtls and fixed replies, nothing else), etrnd with TLS, etrnd without,
 # and the plaintext floor (bench/floor.c); and the TLS floor in a plain
 # session, which is what starting libtls and loading the key cost before
-# any handshake. The queue is on tmpfs: the figures are the code's, not
+# any handshake; and etrnd -C in a plain session (no TLS library loaded:
+# etrnd-tlsproxy is started only at STARTTLS). The queue is on tmpfs: the figures are the code's, not
 # the disk's fsync (section 1 has that).
 #
 # The password hash is left out of the comparison with the floor, which
@@ -65,6 +66,7 @@ drive cheap \
 	tls-floor-start plain "$BB/tlsfloor" "$T/server.crt" "$T/server.key" :: \
 	etrnd-tls tls "${E[@]}" "${TLSOPT[@]}" :: \
 	etrnd-plain plain "${E[@]}" -d "$T/open.cdb" :: \
+	etrnd-C-plain plain "${E[@]}" -d "$T/open.cdb" -C "$T/server.crt" -K "$T/server.key" :: \
 	floor plain "$BB/floor" :: \
 	hash-cheap hash "$cheap" secret > "$T/cheap.txt"
 drive slow etrnd-tls-yescrypt tls "${E[@]}" "${TLSOPT[@]}" :: \
@@ -90,6 +92,7 @@ while read -r name med p10 p90 cpu n fail; do
 	tls-floor-start) sess=plain hash="-" ;;
 	etrnd-tls) sess=tls hash="sha512crypt rounds=1000" ;;
 	etrnd-tls-yescrypt) sess=tls hash="yescrypt, default cost" ;;
+	etrnd-C-plain) sess="plain, -C" hash="-" ;;
 	hash-*) continue ;;
 	*) sess=plain hash="-" ;;
 	esac
@@ -110,6 +113,12 @@ echo "- TLS session against the plaintext session: $(ratio "$tls_med" "$(get etr
 echo "  (etrnd-tls / etrnd-plain); the TLS floor against the plaintext floor:"
 echo "  $(ratio "$floor_tls" "$(get floor 2)")x. Of the TLS floor's session, starting libtls and"
 echo "  loading the key (tls-floor-start) is $(ratio "$(get tls-floor-start 2)" "$floor_tls")x: the handshake is the lesser part."
+two=$(awk -v a="$floor_tls" -v b="$(get floor 2)" 'BEGIN { printf "%.0f", a + b }')
+echo "- etrnd does its TLS in a second process (etrnd-tlsproxy, started at STARTTLS), which"
+echo "  the TLS floor does not: the least such a session can cost is the TLS floor plus the"
+echo "  plaintext floor ($two us); etrnd's TLS session is $(ratio "$tls_med" "$two")x that."
+echo "  A plaintext session on a listener with -C (etrnd-C-plain) loads no TLS library:"
+echo "  $(ratio "$(get etrnd-C-plain 2)" "$(get etrnd-plain 2)")x the session without -C."
 echo "- Target, etrnd's TLS session within ${TARGET}x of the TLS floor, the hash excluded:"
 echo "  ${r}x with the cheap-hash login: **$met**. Server CPU: ${rc}x. Cross-check by"
 echo "  subtraction: (yescrypt session - hash alone) / floor = ${sub}x."

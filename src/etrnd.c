@@ -25,7 +25,7 @@
 #include "lib/queuestart.h"
 #include "lib/sandbox.h"
 #include "lib/serve.h"
-#include "lib/tlsio.h"
+#include "lib/tlsspawn.h"
 
 struct options {
 	const char *cdb, *queuedir, *host, *user;
@@ -95,12 +95,14 @@ static void parse_options(struct options *o, int argc, char **argv)
 		fputs("etrnd: -C and -K go together, and -S needs them\n", stderr);
 		exit(EXIT_PERM);
 	}
-	if (o->cert && !tlsio_available()) {
+#ifndef WITH_TLS
+	if (o->cert) {
 		fputs("etrnd: -C, -K and -S need TLS, and this etrnd was built without it "
 		      "(make TLS=no)\n",
 		      stderr);
 		exit(EXIT_PERM);
 	}
+#endif
 }
 
 /* -n, else TCPLOCALHOST, else gethostname(); only a valid host name. */
@@ -131,7 +133,7 @@ static struct {
 	struct session s;
 	struct authcheck auth;
 	struct queuestart ctx;
-	struct tlsio tls;
+	struct tlsspawn tls;
 	struct outbuf out;
 	struct netio n;
 } sess;
@@ -224,7 +226,7 @@ static void spool_root_warning(const char *root, const char *reason)
 	ll_emit(&l);
 }
 
-static void log_end(const struct session *s, const struct queuestart *c, struct tlsio *tls,
+static void log_end(const struct session *s, const struct queuestart *c, const struct tlsspawn *tls,
 		    long long start_ms)
 {
 	struct logline l;
@@ -234,8 +236,8 @@ static void log_end(const struct session *s, const struct queuestart *c, struct 
 	if (s->helo[0])
 		ll_str(&l, "helo", s->helo);
 	if (s->tls) {
-		ll_str(&l, "tls", tlsio_version(tls));
-		ll_str(&l, "cipher", tlsio_cipher(tls));
+		ll_str(&l, "tls", tls->version);
+		ll_str(&l, "cipher", tls->cipher);
 	}
 	if (s->user[0])
 		ll_str(&l, "user", s->user);
@@ -247,19 +249,20 @@ static void log_end(const struct session *s, const struct queuestart *c, struct 
 	ll_emit(&l);
 }
 
-/* The key is read now, as root, before -u and the sandbox: it can be
- * mode 0600 root, and nothing is opened after. */
-static void load_tls(const struct options *o, struct tlsio *t, const char *host)
+/* The certificate and the key are opened now, as root, before -u and the
+ * sandbox (the key can be mode 0600 root); etrnd-tlsproxy reads them from these
+ * fds when TLS starts, and checks that they go together then. */
+static void load_tls(const struct options *o, struct tlsspawn *t, const char *host)
 {
-	if (o->cert && tlsio_server(t, o->cert, o->key) < 0)
+	if (o->cert && tlsspawn_setup(t, o->cert, o->key) < 0)
 		die_temp(host, t->err);
 }
 
 /* -S: the handshake comes before the greeting (RFC 8314). A failed one is
  * a log line and the end, with nothing written. */
-static int implicit_tls(struct netio *n, struct tlsio *t, struct session *s)
+static int implicit_tls(struct netio *n, struct tlsspawn *t, struct session *s)
 {
-	if (netio_starttls(n, t, NULL) < 0) {
+	if (tlsspawn_start(t, n) < 0 || tlsspawn_handshake(t, n) < 0) {
 		log_msg("tls", "error", t->err);
 		return -1;
 	}
@@ -277,7 +280,7 @@ int main(int argc, char **argv)
 	struct session *s = &sess.s;
 	struct netio *n = &sess.n;
 	struct outbuf *out = &sess.out;
-	struct tlsio *tls = &sess.tls;
+	struct tlsspawn *tls = &sess.tls;
 
 	long long start_ms = netio_now_ms();
 
@@ -328,10 +331,10 @@ int main(int argc, char **argv)
 		s->end = "tls-failed";
 	if (env.tls_error)
 		log_msg("tls", "error", env.tls_error);
+	if (o.cert && tlsspawn_end(tls) < 0)
+		log_msg("warning", "tls", tls->err);
 	log_end(s, ctx, tls, start_ms);
 	if (o.odmr)
 		odmr_release(&odmr);
-	if (o.cert)
-		tlsio_free(tls);
 	return 0;
 }

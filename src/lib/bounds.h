@@ -24,6 +24,9 @@
 #define SMTP_SESSION_DEADLINE 600
 /* After a timeout, the 421 gets this long to be written, then we exit. */
 #define SMTP_CLOSE_GRACE_MS 2000
+/* etrnd-tlsproxy reads the certificate chain and the key (PEM) from the fds
+ * etrnd opened for it; a file longer than this is refused. */
+#define TLS_PEM_MAX 262144 /* 256 KiB */
 /* Error replies (5xx) before the session is closed with 421. */
 #define SMTP_MAX_ERRORS 10
 /* ETRN commands one session may issue; the next one gets 421. */

@@ -3,7 +3,7 @@
  * session engine and flushes its replies. */
 #include "serve.h"
 
-#include "tlsio.h"
+#include "tlsspawn.h"
 
 static void stop(struct session *s, const char *why)
 {
@@ -11,19 +11,34 @@ static void stop(struct session *s, const char *why)
 	s->end = why;
 }
 
-/* The effects of the last line: TLS after "220 Ready to start TLS" went
- * out, and nothing the client sent before the handshake is ever read. */
+/* STARTTLS: 220 once etrnd-tlsproxy has the key pair loaded (454 if it cannot),
+ * then the handshake; nothing the client sent before it is ever read. */
+static void starttls(struct session *s, struct netio *n, struct outbuf *o, struct serve_env *env)
+{
+	if (out_flush(o) < 0) {
+		stop(s, "io-error");
+		return;
+	}
+	if (tlsspawn_start(env->tls, n) < 0) {
+		env->tls_error = env->tls->err;
+		session_starttls(s, 0);
+		return;
+	}
+	session_starttls(s, 1);
+	if (out_flush(o) < 0)
+		stop(s, "io-error");
+	else if (tlsspawn_handshake(env->tls, n) < 0) {
+		env->tls_error = env->tls->err;
+		stop(s, "tls-failed");
+	} else
+		session_tls_started(s);
+}
+
+/* The effects of the last line: TLS, or ODMR's turn of the connection. */
 static void effects(struct session *s, struct netio *n, struct outbuf *o, struct serve_env *env)
 {
-	if (s->want_tls) {
-		if (out_flush(o) < 0)
-			stop(s, "io-error");
-		else if (netio_starttls(n, env->tls, NULL) < 0) {
-			env->tls_error = env->tls->err;
-			stop(s, "tls-failed");
-		} else
-			session_tls_started(s);
-	}
+	if (s->want_tls)
+		starttls(s, n, o, env);
 	if (s->want_reverse) {
 		s->want_reverse = 0;
 		if (out_flush(o) == 0 && env->reverse)

@@ -6,15 +6,15 @@
 #include "netio.h"
 #include "session.h"
 
-struct tlsio;
+struct tlsspawn;
 
 /* What the loop needs beyond the session for the session's effects. */
 struct serve_env {
-	struct tlsio *tls; /* the server's TLS context, for STARTTLS; or NULL */
+	struct tlsspawn *tls; /* TLS through etrnd-tlsproxy, for STARTTLS; or NULL */
 	/* ODMR: after ATRN's 250, deliver over this connection */
 	void (*reverse)(void *ctx, struct netio *n, struct outbuf *o);
 	void *ctx;
-	const char *tls_error; /* out: why a STARTTLS handshake failed */
+	const char *tls_error; /* out: why TLS could not start, or its handshake failed */
 };
 
 /* Greets, then feeds lines to the session until it ends; flushes every

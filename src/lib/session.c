@@ -123,8 +123,16 @@ static void cmd_starttls(struct session *s, const char *arg, size_t len)
 		reply(s, "503 5.5.1 TLS already active");
 		return;
 	}
-	reply(s, "220 2.0.0 Ready to start TLS");
-	s->want_tls = 1;
+	s->want_tls = 1; /* answered by session_starttls(), once TLS can start */
+}
+
+void session_starttls(struct session *s, int ok)
+{
+	s->want_tls = 0;
+	if (ok)
+		reply(s, "220 2.0.0 Ready to start TLS");
+	else
+		reply(s, "454 4.7.0 TLS not available due to temporary reason");
 }
 
 void session_tls_started(struct session *s)

@@ -88,6 +88,10 @@ void session_timeout(struct session *s, const char *why);
 /* The longest line the next read may accept, CR LF included:
  * SMTP_AUTH_LINE_MAX while AUTH is on offer, else SMTP_LINE_MAX. */
 size_t session_line_max(const struct session *s);
+/* The answer to STARTTLS (want_tls): 220 when TLS can start, else 454
+ * (RFC 3207: TLS not available due to temporary reason; the session goes
+ * on in plaintext). */
+void session_starttls(struct session *s, int ok);
 /* TLS is up (after want_tls): the client must say EHLO again; any AUTH
  * state is forgotten. */
 void session_tls_started(struct session *s);

@@ -6,9 +6,13 @@
  * sets TLS up never maps libssl and libcrypto. */
 #include "tlsio.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "bounds.h"
 
 #ifdef WITH_TLS
 #include <tls.h>
@@ -140,6 +144,46 @@ int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
 	return 0;
 }
 
+/* All of fd into a buffer of TLS_PEM_MAX + 1 (so that a longer file is
+ * seen): the length, or -1. */
+static ssize_t slurp(int fd, uint8_t *buf)
+{
+	size_t n = 0;
+	for (;;) { /* pread: the fd may be read again, for a later STARTTLS */
+		ssize_t r = pread(fd, buf + n, TLS_PEM_MAX + 1 - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0 || (n += (size_t)r) > TLS_PEM_MAX)
+			return (ssize_t)n;
+	}
+}
+
+int tlsio_server_fds(struct tlsio *t, int certfd, int keyfd, const char *certname,
+		     const char *keyname)
+{
+	static uint8_t cert[TLS_PEM_MAX + 1], key[TLS_PEM_MAX + 1];
+
+	if (setup(t, 0) < 0)
+		return -1;
+	ssize_t clen = slurp(certfd, cert), klen = slurp(keyfd, key);
+	int rc;
+	if (clen < 0 || klen < 0)
+		rc = fail(t, clen < 0 ? certname : keyname, strerror(errno));
+	else if (clen > TLS_PEM_MAX || klen > TLS_PEM_MAX)
+		rc = fail(t, clen > TLS_PEM_MAX ? certname : keyname, "longer than 256 KiB");
+	else if (T.tls_config_set_keypair_mem(t->cfg, cert, (size_t)clen, key, (size_t)klen) < 0)
+		rc = fail_pair(t, certname, keyname, T.tls_config_error(t->cfg));
+	else if (T.tls_configure(t->ctx, t->cfg) < 0)
+		rc = fail_pair(t, certname, keyname, T.tls_error(t->ctx));
+	else
+		rc = 0;
+	if (klen > 0) /* only what was read: the rest was never touched */
+		explicit_bzero(key, (size_t)klen < sizeof key ? (size_t)klen : sizeof key);
+	return rc;
+}
+
 int tlsio_client(struct tlsio *t, const char *cafile, int verify)
 {
 	if (setup(t, 1) < 0)
@@ -232,6 +276,13 @@ int tlsio_available(void)
 int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
 {
 	(void)certfile, (void)keyfile;
+	memset(t, 0, sizeof *t);
+	return none(t);
+}
+int tlsio_server_fds(struct tlsio *t, int certfd, int keyfd, const char *certname,
+		     const char *keyname)
+{
+	(void)certfd, (void)keyfd, (void)certname, (void)keyname;
 	memset(t, 0, sizeof *t);
 	return none(t);
 }

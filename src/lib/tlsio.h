@@ -31,6 +31,10 @@ int tlsio_available(void);
  * default ciphers. A missing file or a key that does not match the
  * certificate fails here. 0, or -1 with the reason in t->err. */
 int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile);
+/* The same from fds open on the two files (etrnd opened them as root for
+ * etrnd-tlsproxy); the names are for messages. */
+int tlsio_server_fds(struct tlsio *t, int certfd, int keyfd, const char *certname,
+		     const char *keyname);
 /* A client context. cafile NULL: the system's CA store. verify 0: no
  * verification at all (opportunistic STARTTLS between MTAs, RFC 3207). */
 int tlsio_client(struct tlsio *t, const char *cafile, int verify);

@@ -484,11 +484,10 @@ static void refuses_to_start(const char *cert, const char *k, const struct passw
 	free(log), free(out);
 }
 
-Test(tls, a_missing_unreadable_or_mismatched_key_exits_111_before_the_greeting)
+Test(tls, a_missing_or_unreadable_key_exits_111_before_the_greeting)
 {
 	refuses_to_start(crt, tu_path(dir, "nothere.key"), NULL, "unable to read the key");
 	refuses_to_start(tu_path(dir, "nothere.crt"), key, NULL, "unable to read the certificate");
-	refuses_to_start(crt, other_key, NULL, "other.key with ");
 	refuses_to_start(crt, dir, NULL, "unable to read the key");
 	if (geteuid() == 0 && getpwnam("nobody")) { /* root reads anything: be nobody */
 		cr_assert_eq(chmod(dir, 0755), 0);
@@ -499,6 +498,71 @@ Test(tls, a_missing_unreadable_or_mismatched_key_exits_111_before_the_greeting)
 		cr_assert_eq(chmod(key, 0), 0);
 		refuses_to_start(crt, key, NULL, "unable to read the key");
 	}
+}
+
+/* etrnd -C finds etrnd-tlsproxy in its own directory; without it there,
+ * it exits 111 at the start and says where it looked. */
+Test(tls, without_etrnd_tlsproxy_beside_it_C_exits_111)
+{
+	const char *lonely = tu_path(dir, "lonely");
+	cr_assert_eq(mkdir(lonely, 0755), 0);
+	size_t len = 0;
+	char *image = tu_read(tu_bin("etrnd"), &len);
+	cr_assert(image && len > 0);
+	char copy[4096];
+	snprintf(copy, sizeof copy, "%s/etrnd", lonely);
+	int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	cr_assert(fd >= 0 && write(fd, image, len) == (ssize_t)len && close(fd) == 0);
+	free(image);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR),
+		    log = open(logfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (null < 0 || log < 0)
+			_exit(127);
+		dup2(null, 0), dup2(null, 1), dup2(log, 2);
+		execl(copy, "etrnd", "-n", "mx.example", "-d", cdb, "-q", queue, "-l", "stderr",
+		      "-C", crt, "-K", key, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(tu_wait_exit(pid, 20), 111);
+	char *log = etrnd_log();
+	cr_expect(strstr(log, "fatal reason=") && strstr(log, "lonely/etrnd-tlsproxy"), "%s", log);
+	free(log);
+}
+
+/* A key of another certificate is found when TLS starts (etrnd-tlsproxy loads
+ * the pair): STARTTLS gets 454 (RFC 3207), the session goes on in
+ * plaintext, and the log names both files; under -S nothing is written. */
+Test(tls, a_key_of_another_certificate_gets_454_at_starttls)
+{
+	struct conn k;
+	clear_log();
+	greeted(&k, (const char *[]){"-C", crt, "-K", other_key, NULL});
+	cr_assert(smtpc_keyword(&k.r, "STARTTLS"), "%s", k.r.text);
+	expect_cmd(&k, "STARTTLS", "454 4.7.0 TLS not available due to temporary reason");
+	expect_cmd(&k, "STARTTLS", "454 4.7.0 TLS not available due to temporary reason");
+	expect_cmd(&k, "NOOP", "250 2.0.0 OK");
+	cr_assert_eq(close_conn(&k, 1), 0);
+	char *log = etrnd_log();
+	cr_expect(strstr(log, "tls error=") && strstr(log, "other.key with "), "%s", log);
+	free(log);
+
+	int sv[2];
+	clear_log();
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t pid =
+	    spawn_etrnd(sv[1], (const char *[]){"-C", crt, "-K", other_key, "-S", NULL}, NULL);
+	close(sv[1]);
+	size_t len = 0;
+	char *out = tu_slurp_fd(sv[0], 20, &len);
+	close(sv[0]);
+	cr_expect_eq(tu_wait_exit(pid, 20), 0);
+	cr_expect_eq(len, 0, "-S wrote: %s", out);
+	log = etrnd_log();
+	cr_expect(strstr(log, "other.key with ") && strstr(log, "why=tls-failed"), "%s", log);
+	free(log), free(out);
 }
 
 /* Nothing but a TLS alert record (5-octet header, 2-octet body) may
