@@ -95,21 +95,23 @@ $(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libetrnd.a $(LIBS)
 
-# etrnd does no TLS itself (etrnd-tlsproxy does it for it): it links tlsio as
-# TLS=no builds it, before the library, so that neither libtls nor OpenSSL
-# is ever part of its image (static: OpenSSL's relocations were most of a
-# session; dynamic: nothing to open).
+# The programs that do no TLS (etrnd: etrnd-tlsproxy does it for it) link
+# tlsio as TLS=no builds it, before the library, so that neither libtls nor
+# OpenSSL is ever part of their image (static: OpenSSL's relocations were
+# most of an etrnd session; dynamic: nothing to open). Only etrn,
+# etrnd-deliver and etrnd-tlsproxy speak TLS.
+NOTLS_PROGS = etrnd etrnd-rules etrnd-runner etrnd-store
 $(B)/lib/tlsio-none.o: src/lib/tlsio.c
 	@mkdir -p $(@D)
 	@echo "  CC      $< (without TLS)"
 	$(Q)$(CC) $(filter-out -DWITH_TLS,$(ALL_CFLAGS)) $(DEPFLAGS) -c -o $@ $<
 
-ETRND_LIBS = -l:libcdb_pic.a $(CRYPT_LIBS)
-$(BINDIR)/etrnd: $(B)/etrnd.o $(B)/lib/tlsio-none.o $(B)/libetrnd.a
+NOTLS_LIBS = -l:libcdb_pic.a $(CRYPT_LIBS)
+$(NOTLS_PROGS:%=$(BINDIR)/%): $(BINDIR)/%: $(B)/%.o $(B)/lib/tlsio-none.o $(B)/libetrnd.a
 	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(B)/etrnd.o $(B)/lib/tlsio-none.o \
-		$(B)/libetrnd.a $(ETRND_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/tlsio-none.o \
+		$(B)/libetrnd.a $(NOTLS_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)

@@ -133,9 +133,9 @@ static struct {
 	struct session s;
 	struct authcheck auth;
 	struct queuestart ctx;
-	struct tlsspawn tls;
 	struct outbuf out;
 	struct netio n;
+	struct tlsspawn tls; /* only with -C */
 } sess;
 
 static void die_temp(const char *host, const char *why)
