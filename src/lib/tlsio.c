@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* tlsio.c: see tlsio.h. The key and certificate are loaded into memory
- * with tls_load_file() at setup, so the key file can stay 0600 root and
- * nothing is opened after privileges are dropped and the sandbox is on.
- * libtls itself is opened at setup too (dynlib.h): a program that never
- * sets TLS up never maps libssl and libcrypto. */
+/* tlsio.c: see tlsio.h. A server's key and certificate are read from fds
+ * that were opened before privileges were dropped (etrnd opens them for
+ * etrnd-tlsproxy), so the key file can stay 0600 root. libtls itself is
+ * opened at setup (dynlib.h): a program that never sets TLS up never maps
+ * libssl and libcrypto. */
 #include "tlsio.h"
 
 #include <errno.h>
@@ -45,10 +45,8 @@ _Static_assert(sizeof LIBTLS_SONAME > 1,
 	X(tls_free)                         \
 	X(tls_handshake)                    \
 	X(tls_init)                         \
-	X(tls_load_file)                    \
 	X(tls_read)                         \
 	X(tls_server)                       \
-	X(tls_unload_file)                  \
 	X(tls_write)
 
 static struct libtls {
@@ -116,32 +114,6 @@ static int setup(struct tlsio *t, int client)
 		return fail(t, "TLS protocols", T.tls_config_error(t->cfg));
 	t->ctx = client ? T.tls_client() : T.tls_server();
 	return t->ctx ? 0 : fail(t, "TLS", "out of memory");
-}
-
-static int load_keypair(struct tlsio *t, const char *certfile, const char *keyfile)
-{
-	size_t clen = 0, klen = 0;
-	uint8_t *cert = T.tls_load_file(certfile, &clen, NULL);
-	if (!cert)
-		return fail(t, certfile, "unable to read the certificate");
-	uint8_t *key = T.tls_load_file(keyfile, &klen, NULL);
-	if (!key) {
-		free(cert);
-		return fail(t, keyfile, "unable to read the key");
-	}
-	int rc = T.tls_config_set_keypair_mem(t->cfg, cert, clen, key, klen);
-	T.tls_unload_file(key, klen);
-	free(cert);
-	return rc < 0 ? fail_pair(t, certfile, keyfile, T.tls_config_error(t->cfg)) : 0;
-}
-
-int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
-{
-	if (setup(t, 0) < 0 || load_keypair(t, certfile, keyfile) < 0)
-		return -1;
-	if (T.tls_configure(t->ctx, t->cfg) < 0)
-		return fail_pair(t, certfile, keyfile, T.tls_error(t->ctx));
-	return 0;
 }
 
 /* All of fd into a buffer of TLS_PEM_MAX + 1 (so that a longer file is
@@ -272,12 +244,6 @@ static int none(struct tlsio *t)
 int tlsio_available(void)
 {
 	return 0;
-}
-int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile)
-{
-	(void)certfile, (void)keyfile;
-	memset(t, 0, sizeof *t);
-	return none(t);
 }
 int tlsio_server_fds(struct tlsio *t, int certfd, int keyfd, const char *certname,
 		     const char *keyname)

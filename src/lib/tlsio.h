@@ -26,13 +26,12 @@ struct tlsio {
 };
 
 int tlsio_available(void);
-/* A server context with the PEM certificate chain and key, read now (as
- * root, before privileges are dropped); TLS 1.2 and 1.3 only, libtls's
- * default ciphers. A missing file or a key that does not match the
- * certificate fails here. 0, or -1 with the reason in t->err. */
-int tlsio_server(struct tlsio *t, const char *certfile, const char *keyfile);
-/* The same from fds open on the two files (etrnd opened them as root for
- * etrnd-tlsproxy); the names are for messages. */
+/* A server context with the PEM certificate chain and key, read from fds
+ * open on the two files (etrnd opened them as root, before dropping its
+ * privileges, for etrnd-tlsproxy; each at most TLS_PEM_MAX octets); the
+ * names are for messages. TLS 1.2 and 1.3 only, libtls's default ciphers.
+ * A file that cannot be read or a key that does not match the certificate
+ * fails here. 0, or -1 with the reason in t->err. */
 int tlsio_server_fds(struct tlsio *t, int certfd, int keyfd, const char *certname,
 		     const char *keyname);
 /* A client context. cafile NULL: the system's CA store. verify 0: no

@@ -500,6 +500,45 @@ Test(tls, a_missing_or_unreadable_key_exits_111_before_the_greeting)
 	}
 }
 
+/* TLS_PEM_MAX: a certificate file one octet over 256 KiB is refused when
+ * TLS starts (454, logged); one of the limit's length is read whole (its
+ * PEM, padded with blank lines, still loads). */
+Test(tls, a_certificate_file_over_256_kib_gets_454)
+{
+	size_t len = 0;
+	char *pem = tu_read(crt, &len);
+	cr_assert(pem && len < TLS_PEM_MAX);
+	char *big = malloc(TLS_PEM_MAX + 2);
+	cr_assert(big);
+	memcpy(big, pem, len);
+	memset(big + len, '\n', TLS_PEM_MAX + 1 - len);
+	const char *paths[2] = {tu_path(dir, "limit.crt"), tu_path(dir, "over.crt")};
+	size_t sizes[2] = {TLS_PEM_MAX, TLS_PEM_MAX + 1};
+	for (int i = 0; i < 2; i++) {
+		char *path = strdup(paths[i]);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		cr_assert(fd >= 0 && write(fd, big, sizes[i]) == (ssize_t)sizes[i] &&
+			  close(fd) == 0);
+		struct conn k;
+		clear_log();
+		greeted(&k, (const char *[]){"-C", path, "-K", key, NULL});
+		if (i == 0) {
+			expect_cmd(&k, "STARTTLS", "220 2.0.0 Ready to start TLS");
+			handshake(&k);
+			cr_assert_eq(close_conn(&k, 1), 0);
+		} else {
+			expect_cmd(&k, "STARTTLS",
+				   "454 4.7.0 TLS not available due to temporary reason");
+			cr_assert_eq(close_conn(&k, 1), 0);
+			char *log = etrnd_log();
+			cr_expect(strstr(log, "over.crt: longer than 256 KiB"), "%s", log);
+			free(log);
+		}
+		free(path);
+	}
+	free(big), free(pem);
+}
+
 /* etrnd -C finds etrnd-tlsproxy in its own directory; without it there,
  * it exits 111 at the start and says where it looked. */
 Test(tls, without_etrnd_tlsproxy_beside_it_C_exits_111)
@@ -1264,7 +1303,10 @@ static const char *script_hear(struct script *s)
 
 static void script_tls(struct script *s)
 {
-	cr_assert_eq(tlsio_server(&s->t, crt, key), 0, "%s", s->t.err);
+	int cf = open(crt, O_RDONLY | O_CLOEXEC), kf = open(key, O_RDONLY | O_CLOEXEC);
+	cr_assert(cf >= 0 && kf >= 0);
+	cr_assert_eq(tlsio_server_fds(&s->t, cf, kf, crt, key), 0, "%s", s->t.err);
+	close(cf), close(kf);
 	cr_assert_eq(netio_starttls(&s->io, &s->t, NULL), 0, "%s", s->t.err);
 }
 
