@@ -42,9 +42,10 @@ int main(int argc, char **argv)
 		(void)!write(3, line, n);
 		return EXIT_TEMP;
 	}
-	p.netin = 0, p.netout = 1, p.sock = 3;
-	p.idle_ms = idle;
-	p.deadline_ms = netio_now_ms() + left;
+	netio_init(&p.net, 0, 1, 0, 0);
+	p.net.idle_ms = idle; /* etrnd passes milliseconds */
+	p.net.deadline_ms = netio_now_ms() + left;
+	p.sock = 3;
 	int rc = tlsproxy_run(&p, 4, 5, argv[3], argv[4]);
 	/* _exit: the close_notify is out; what OpenSSL would free at exit goes
 	 * with the process, and etrnd waits for this exit */

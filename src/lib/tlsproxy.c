@@ -29,43 +29,11 @@ static int fail(struct tlsproxy *p, const char *why)
 	return -1;
 }
 
-/* Waits for one fd: 1 ready, 0 the idle time passed, -1 the deadline. */
-static int wait1(struct tlsproxy *p, int fd, short events)
-{
-	struct pollfd f = {fd, events, 0};
-	for (;;) {
-		long long left = p->deadline_ms - netio_now_ms();
-		if (left <= 0)
-			return -1;
-		int rc = poll(&f, 1, left < p->idle_ms ? (int)left : (int)p->idle_ms);
-		if (rc > 0 || (rc < 0 && errno != EINTR))
-			return 1;
-		if (rc == 0)
-			return left <= p->idle_ms ? -1 : 0;
-	}
-}
-
-static int wait_want(struct tlsproxy *p, ssize_t want)
-{
-	return want == TLSIO_WANT_WRITE ? wait1(p, p->netout, POLLOUT) : wait1(p, p->netin, POLLIN);
-}
-
+/* netio_starttls(): the same handshake, time limits and reasons as
+ * etrn's and etrnd-deliver's client side. */
 static int handshake(struct tlsproxy *p)
 {
-	int fl0 = fcntl(p->netin, F_GETFL), fl1 = fcntl(p->netout, F_GETFL);
-	if (fl0 < 0 || fl1 < 0 || fcntl(p->netin, F_SETFL, fl0 | O_NONBLOCK) < 0 ||
-	    fcntl(p->netout, F_SETFL, fl1 | O_NONBLOCK) < 0)
-		return fail(p, "TLS: unable to make the connection non-blocking");
-	if (tlsio_start(&p->tls, p->netin, p->netout, NULL) < 0)
-		return fail(p, p->tls.err);
-	int rc;
-	while ((rc = tlsio_handshake(&p->tls)) == TLSIO_WANT_READ || rc == TLSIO_WANT_WRITE) {
-		int w = wait_want(p, rc);
-		if (w <= 0)
-			return fail(p, w == 0 ? "TLS handshake: timeout"
-					      : "TLS handshake: session deadline");
-	}
-	if (rc < 0)
+	if (netio_starttls(&p->net, &p->tls, NULL) < 0)
 		return fail(p, p->tls.err);
 	say(p, "tls", tlsio_version(&p->tls), tlsio_cipher(&p->tls));
 	return 0;
@@ -139,17 +107,17 @@ static int down(struct tlsproxy *p, struct pipe *d)
  * client stuck for the idle time; or etrnd gone while its octets wait). */
 static int wait_any(struct tlsproxy *p, const struct pipe *u, const struct pipe *d)
 {
-	struct pollfd f[3] = {{p->netin, 0, 0}, {p->netout, 0, 0}, {p->sock, 0, 0}};
+	struct pollfd f[3] = {{p->net.infd, 0, 0}, {p->net.outfd, 0, 0}, {p->sock, 0, 0}};
 	if ((u->len == 0 && !u->eof) || u->want == TLSIO_WANT_READ || d->want == TLSIO_WANT_READ)
 		f[0].events = POLLIN;
 	if (u->want == TLSIO_WANT_WRITE || d->want == TLSIO_WANT_WRITE)
 		f[1].events = POLLOUT;
 	f[2].events = (short)((d->len == 0 ? POLLIN : 0) | (u->len > 0 ? POLLOUT : 0));
-	long long left = p->deadline_ms - netio_now_ms();
+	long long left = p->net.deadline_ms - netio_now_ms();
 	if (left <= 0)
 		return -1;
 	int stuck = d->len > 0 && d->want != 0; /* octets for the client wait */
-	int rc = poll(f, 3, stuck && left > p->idle_ms ? (int)p->idle_ms : (int)left);
+	int rc = poll(f, 3, stuck && left > p->net.idle_ms ? (int)p->net.idle_ms : (int)left);
 	if (rc == 0)
 		return -1;
 	if (rc < 0)

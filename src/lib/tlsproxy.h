@@ -15,16 +15,18 @@
 #ifndef ETRND_TLSPROXY_H
 #define ETRND_TLSPROXY_H
 
+#include "netio.h"
 #include "tlsio.h"
 
 /* The longest status line, LF included. */
 #define TLSPROXY_STATUS_MAX 256
 
 struct tlsproxy {
-	int netin, netout;     /* the connection (0 and 1) */
-	int sock;              /* etrnd's end */
-	long idle_ms;          /* the handshake's wait for the client; a stuck write */
-	long long deadline_ms; /* CLOCK_MONOTONIC: the session's end, whatever happens */
+	/* The connection (fds 0 and 1), with the idle time (the handshake's
+	 * wait for the client; a write to it that is stuck) and the deadline
+	 * (the session's end, whatever happens): the handshake is netio's. */
+	struct netio net;
+	int sock; /* etrnd's end */
 	struct tlsio tls;
 };
 
