@@ -79,8 +79,9 @@ int main(int argc, char **argv)
 	double *ms = calloc((size_t)n, sizeof *ms);
 	char uniq[64];
 	struct trigger t = {.version = TRIGGER_VERSION, .pid = (long)getpid()};
-	int q = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (q < 0 || !ms)
+	struct trigger_dirs q;
+	trigger_dirs_init(&q, open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (q.queue < 0 || !ms)
 		return 111;
 
 	snprintf(t.node, sizeof t.node, "lat.example");
@@ -93,10 +94,10 @@ int main(int argc, char **argv)
 			nanosleep(&gap, NULL);
 		snprintf(uniq, sizeof uniq, "bench.%d.%d", (int)getpid(), i);
 		t.time = time(NULL);
-		if (trigger_write(q, uniq, &t, 0) < 0)
+		if (trigger_write(&q, uniq, &t, 0) < 0)
 			return 111;
 		long long t0 = now_ns();
-		trigger_poke(q);
+		trigger_poke(&q);
 		long long t1 = stamp(argv[2], i + 1);
 		if (t1 < 0)
 			return 111;

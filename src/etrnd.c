@@ -122,10 +122,13 @@ static void our_name(char *out, const char *flag)
 	memcpy(out, "localhost", sizeof "localhost");
 }
 
-/* The session's state in one object, the small parts first and the two
- * buffers last: a session then touches the fewest pages of .bss (each one
- * a page fault; make bench). ODMR's large state stays apart: only -O
- * touches it. */
+/* The session's state in one object, its own file's only static one, so
+ * that .bss starts with it: then its first part shares the page the kernel
+ * already zeroes past the end of .data at exec. Each page a session first
+ * touches is a page fault (make bench counts them), so the parts every
+ * session writes come first: the small ones, then the line reader, whose
+ * input buffer is written from its start. The reply buffer is the next
+ * page; TLS's and ODMR's state stay apart, touched only with -C or -O. */
 static struct {
 	/* With -S the client waits for a TLS handshake: a plaintext 421
 	 * would only confuse it, so then nothing is written. */
@@ -134,13 +137,15 @@ static struct {
 	struct authcheck auth;
 	struct queuestart ctx;
 	struct outbuf out;
+	char outmem[SMTP_REPLIES_BUF]; /* out's buffer */
 	struct netio n;
 	struct tlsspawn tls; /* only with -C */
+	struct odmr odmr;    /* only with -O */
 } sess;
 
 static void die_temp(const char *host, const char *why)
 {
-	static char msg[SMTP_REPLY_MAX];
+	char msg[SMTP_REPLY_MAX];
 	log_msg("fatal", "reason", why);
 	int n = snprintf(msg, sizeof msg, "421 4.3.0 %s Service not available\r\n", host);
 	if (!sess.implicit_tls_mode)
@@ -157,60 +162,6 @@ static void sandbox(const struct options *o, const char *host)
 		die_temp(host, why);
 	if (abi == 0)
 		log_msg("warning", "sandbox", why);
-}
-
-static void queue_warning(const char *queuedir, const char *part, const char *reason)
-{
-	char path[LOG_VALUE_MAX + 1];
-	struct logline l;
-
-	snprintf(path, sizeof path, "%s%s%s", queuedir, part ? "/" : "", part ? part : "");
-	ll_start(&l, "warning");
-	ll_str(&l, "queue", path);
-	ll_str(&l, "reason", reason);
-	ll_emit(&l);
-}
-
-/* Why part of QUEUEDIR cannot take a trigger, or NULL. QUEUEDIR itself may
- * be a symbolic link (the admin chose it; open() follows it, as it does
- * for etrnd-runner); tmp/ and new/ may not: every trigger write opens them
- * with O_NOFOLLOW, so whoever can write QUEUEDIR cannot redirect them. */
-static const char *queue_part_problem(int q, const char *part)
-{
-	struct stat st;
-
-	int fd = openat(q, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (fstatat(q, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-			return "a symbolic link; only QUEUEDIR itself may be one";
-		return strerror(errno);
-	}
-	int rc = faccessat(fd, ".", W_OK | X_OK, AT_EACCESS);
-	int e = errno;
-	close(fd);
-	return rc < 0 ? strerror(e) : NULL;
-}
-
-/* The queue is checked as etrnd will use it (after -u and the sandbox), so
- * that a broken one is named in the log when a connection starts, not only
- * as a failed write in the ETRN's line. The session goes on: an ETRN that
- * needs a trigger gets 458 (temporary), as for any failed write. */
-static void check_queue(const char *queuedir)
-{
-	static const enum queue_part parts[] = {Q_TMP, Q_NEW};
-
-	int q = open(queuedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (q < 0) {
-		queue_warning(queuedir, NULL, strerror(errno));
-		return;
-	}
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-		const char *name = queue_dirs[parts[i]].name;
-		const char *why = queue_part_problem(q, name);
-		if (why)
-			queue_warning(queuedir, name, why);
-	}
-	close(q);
 }
 
 /* -O: a spool root that cannot be resolved (missing, unreadable) makes
@@ -275,7 +226,7 @@ int main(int argc, char **argv)
 	struct options o;
 	char host[NODE_BUF], err[200];
 	struct addr client;
-	static struct odmr odmr;
+	struct odmr *odmr = &sess.odmr;
 	struct queuestart *ctx = &sess.ctx;
 	struct session *s = &sess.s;
 	struct netio *n = &sess.n;
@@ -299,11 +250,11 @@ int main(int argc, char **argv)
 	if (!o.user && geteuid() == 0)
 		log_msg("warning", "reason", "running as root; use -u USER");
 	sandbox(&o, host);
-	if (!o.odmr)
-		check_queue(o.queuedir);
 	netio_init(n, 0, 1, o.idle, o.deadline);
-	out_init(out, netio_write, n);
+	out_init(out, sess.outmem, sizeof sess.outmem, netio_write, n);
 	queuestart_init(ctx, o.cdb, o.queuedir, &client, host);
+	if (!o.odmr)
+		queuestart_check(ctx);
 	session_init(s, host, queuestart_etrn, ctx, out);
 	struct serve_env env = {o.cert ? tls : NULL, NULL, NULL, NULL};
 	sess.auth = (struct authcheck){&ctx->policy, ctx->client_text};
@@ -318,12 +269,12 @@ int main(int argc, char **argv)
 			"-O without -C and no login with cram=: AUTH is not offered, so no ATRN "
 			"can succeed");
 	if (o.odmr) {
-		if (odmr_init(&odmr, &ctx->policy, ctx->client_text, o.spool_root, host) < 0)
+		if (odmr_init(odmr, &ctx->policy, ctx->client_text, o.spool_root, host) < 0)
 			spool_root_warning(o.spool_root, strerror(errno));
 		s->atrn = odmr_atrn;
-		s->atrn_ctx = &odmr;
+		s->atrn_ctx = odmr;
 		env.reverse = odmr_reverse;
-		env.ctx = &odmr;
+		env.ctx = odmr;
 	}
 	if (!o.implicit_tls || implicit_tls(n, tls, s) == 0)
 		serve(s, n, out, &env);
@@ -335,6 +286,6 @@ int main(int argc, char **argv)
 		log_msg("warning", "tls", tls->err);
 	log_end(s, ctx, tls, start_ms);
 	if (o.odmr)
-		odmr_release(&odmr);
+		odmr_release(odmr);
 	return 0;
 }

@@ -31,6 +31,11 @@ void log_init(const char *prog, enum log_target target)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+long log_pid(void)
+{
+	return lg.pid ? lg.pid : (long)getpid();
+}
+
 void log_set_fd(int fd)
 {
 	lg.fd = fd;
@@ -110,8 +115,7 @@ void ll_emit(struct logline *l)
 		syslog(LOG_INFO, "%s", l->buf);
 		return;
 	}
-	size_t n = fmt(out, sizeof out - 1, "%s[%ld]: %s", lg.prog,
-		       lg.pid ? lg.pid : (long)getpid(), l->buf);
+	size_t n = fmt(out, sizeof out - 1, "%s[%ld]: %s", lg.prog, log_pid(), l->buf);
 	out[n++] = '\n';
 	write_all(lg.fd, out, n);
 }

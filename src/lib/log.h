@@ -16,6 +16,8 @@ enum log_target { LOGTO_STDERR, LOGTO_SYSLOG };
 
 /* prog must outlive the program (argv[0] basename or a literal). */
 void log_init(const char *prog, enum log_target target);
+/* The pid the lines carry: getpid() as log_init() found it, else now. */
+long log_pid(void);
 /* Under inetd and xinetd fd 2 is the client socket: then stderr is not a log. */
 int log_stderr_is_client(void);
 /* Redirects stderr-mode output to fd (tests). */

@@ -183,15 +183,17 @@ static ssize_t get(struct netio *n, char *where, size_t room, int *timeout)
 /* With TLS the fd is not the whole truth: a record longer than the room
  * left in the buffer stays partly inside libtls, and poll() would wait for
  * octets that have already arrived. So under TLS fill() reads first and
- * waits only when libtls asks (get() does), checking the deadline itself. */
-static int fill(struct netio *n)
+ * waits only when libtls asks (get() does), checking the deadline itself.
+ * It does the same when the caller has just seen input waiting (ready):
+ * a second poll() would only say so again. */
+static int fill(struct netio *n, int ready)
 {
 	char *where;
 	size_t room = netio_room(&n->lines, &where);
 
-	for (;;) {
-		int rc = n->tls ? (netio_now_ms() < n->deadline_ms ? 1 : NETIO_DEADLINE)
-				: wait_fd(n, n->infd, POLLIN);
+	for (;; ready = 0) {
+		int rc = n->tls || ready ? (netio_now_ms() < n->deadline_ms ? 1 : NETIO_DEADLINE)
+					 : wait_fd(n, n->infd, POLLIN);
 		if (rc < 0)
 			return rc;
 		int timeout = 0;
@@ -222,9 +224,10 @@ int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *
 		int ev = netio_scan(&n->lines, line, len);
 		if (ev)
 			return ev;
-		if (!input_pending(n) && out_flush(o) < 0)
+		int ready = input_pending(n);
+		if (!ready && out_flush(o) < 0)
 			return NETIO_ERROR;
-		int rc = fill(n);
+		int rc = fill(n, ready);
 		if (rc <= 0)
 			return rc;
 	}

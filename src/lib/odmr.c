@@ -257,7 +257,7 @@ void odmr_reverse(void *ctx, struct netio *n, struct outbuf *o)
 	}
 	memset(&c, 0, sizeof c);
 	c.io = *n;
-	out_init(&c.out, netio_write, &c.io);
+	out_init(&c.out, c.outmem, sizeof c.outmem, netio_write, &c.io);
 	c.reply_ms = SMTPC_GREETING_TIMEOUT * 1000L;
 	c.deadline_ms = netio_now_ms() + DELIVER_DEADLINE * 1000LL;
 	for (size_t i = 0; i < od->n; i++)

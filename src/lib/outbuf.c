@@ -5,8 +5,11 @@
 
 #include <string.h>
 
-void out_init(struct outbuf *o, int (*flush)(void *, const char *, size_t), void *arg)
+void out_init(struct outbuf *o, char *buf, size_t size, int (*flush)(void *, const char *, size_t),
+	      void *arg)
 {
+	o->buf = buf;
+	o->size = size;
 	o->len = 0;
 	o->failed = 0;
 	o->flush = flush;
@@ -27,9 +30,9 @@ int out_flush(struct outbuf *o)
 
 void out_put(struct outbuf *o, const char *s, size_t len)
 {
-	if (o->failed || len > sizeof o->buf)
+	if (o->failed || len > o->size)
 		return;
-	if (o->len + len > sizeof o->buf && out_flush(o) < 0)
+	if (o->len + len > o->size && out_flush(o) < 0)
 		return;
 	memcpy(o->buf + o->len, s, len);
 	o->len += len;

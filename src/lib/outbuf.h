@@ -8,18 +8,22 @@
 
 #include <stddef.h>
 
+/* A client's buffer: it holds one command line (smtpc.h). etrnd's
+ * replies have their own, smaller size (SMTP_REPLIES_BUF, bounds.h). */
 #define OUTBUF_SIZE 4096
 
 struct outbuf {
-	size_t len;
+	size_t len, size;
 	int failed; /* a flush failed: the peer is gone or too slow */
 	int (*flush)(void *arg, const char *buf, size_t len);
 	void *arg;
-	char buf[OUTBUF_SIZE];
+	char *buf; /* size octets, the caller's */
 };
 
-void out_init(struct outbuf *o, int (*flush)(void *, const char *, size_t), void *arg);
-/* Appends one whole reply (len <= OUTBUF_SIZE). */
+void out_init(struct outbuf *o, char *buf, size_t size, int (*flush)(void *, const char *, size_t),
+	      void *arg);
+/* Appends one whole reply (len <= the buffer's size; a longer one is
+ * dropped, as after a failed flush). */
 void out_put(struct outbuf *o, const char *s, size_t len);
 /* Writes out what is buffered; -1 (and o->failed) on failure. */
 int out_flush(struct outbuf *o);

@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bounds.h"
 #include "log.h"
+#include "queue.h"
 #include "spool.h"
 #include "trigger.h"
 
@@ -20,8 +22,8 @@ void queuestart_init(struct queuestart *c, const char *cdb_path, const char *que
 	memset(c, 0, sizeof *c);
 	policy_init(&c->policy, cdb_path);
 	c->queuedir = queuedir;
-	c->queuefd = -1;
-	c->pid = (long)getpid();
+	trigger_dirs_init(&c->dirs, -1);
+	c->pid = log_pid(); /* one getpid() per process */
 	c->client = *client;
 	addr_format(client, c->client_text, sizeof c->client_text);
 	size_t i;
@@ -79,9 +81,56 @@ static void copy(char *dst, size_t size, const char *src)
  * as for a path through it; -1 with errno (tried again at the next ETRN). */
 static int queue_fd(struct queuestart *c)
 {
-	if (c->queuefd < 0)
-		c->queuefd = open(c->queuedir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return c->queuefd;
+	if (c->dirs.queue < 0)
+		c->dirs.queue = open(c->queuedir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return c->dirs.queue;
+}
+
+static void queue_warning(const char *queuedir, const char *part, const char *reason)
+{
+	char path[LOG_VALUE_MAX + 1];
+	struct logline l;
+
+	snprintf(path, sizeof path, "%s%s%s", queuedir, part ? "/" : "", part ? part : "");
+	ll_start(&l, "warning");
+	ll_str(&l, "queue", path);
+	ll_str(&l, "reason", reason);
+	ll_emit(&l);
+}
+
+/* Why part of QUEUEDIR cannot take a trigger, or NULL. QUEUEDIR itself may
+ * be a symbolic link (the admin chose it; open() follows it, as it does
+ * for etrnd-runner); tmp/ and new/ may not (trigger_dir()'s O_NOFOLLOW). */
+static const char *queue_part_problem(struct queuestart *c, int part)
+{
+	struct stat st;
+
+	int fd = trigger_dir(&c->dirs, part);
+	if (fd < 0) {
+		const char *why = strerror(errno);
+		if (fstatat(c->dirs.queue, queue_dirs[part].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return "a symbolic link; only QUEUEDIR itself may be one";
+		return why;
+	}
+	return faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? strerror(errno) : NULL;
+}
+
+/* The session goes on with a broken queue: an ETRN that needs a trigger
+ * gets 458 (temporary), as for any failed write. */
+void queuestart_check(struct queuestart *c)
+{
+	static const int parts[] = {Q_TMP, Q_NEW};
+
+	if (queue_fd(c) < 0) {
+		queue_warning(c->queuedir, NULL, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const char *why = queue_part_problem(c, parts[i]);
+		if (why)
+			queue_warning(c->queuedir, queue_dirs[parts[i]].name, why);
+	}
 }
 
 static int write_trigger(struct queuestart *c, const struct node *n, const char *rule,
@@ -103,15 +152,14 @@ static int write_trigger(struct queuestart *c, const struct node *n, const char 
 		return -1;
 	}
 	unsigned flags = uses_client(r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
-	int q = queue_fd(c);
-	if (q < 0)
+	if (queue_fd(c) < 0)
 		return -1;
-	int rc = trigger_write(q, uniq, &t, flags);
+	int rc = trigger_write(&c->dirs, uniq, &t, flags);
 	if (rc == -2)
 		log_msg("warning", "error", "fsync of QUEUEDIR/new failed; trigger kept");
 	if (rc == -1)
 		return -1;
-	trigger_poke(q);
+	trigger_poke(&c->dirs);
 	return 0;
 }
 

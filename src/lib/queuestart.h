@@ -8,11 +8,12 @@
 #include "addr.h"
 #include "policy.h"
 #include "session.h"
+#include "trigger.h"
 
 struct queuestart {
 	struct policy policy;
 	const char *queuedir;
-	int queuefd; /* QUEUEDIR, opened (O_PATH) at the first trigger; -1 */
+	struct trigger_dirs dirs; /* opened by queuestart_check() or the first trigger */
 	struct addr client;
 	char client_text[64];
 	char uniq_host[64]; /* our host name, file-name-safe, for temp names */
@@ -22,6 +23,11 @@ struct queuestart {
 
 void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
 		     const struct addr *client, const char *host);
+/* Opens the queue as the session will use it (after -u and the sandbox)
+ * and logs a warning for each part that cannot take a trigger, so that a
+ * broken queue is named when a connection starts, not only as a failed
+ * write in an ETRN's line. What opens is kept for the session's triggers. */
+void queuestart_check(struct queuestart *c);
 void queuestart_etrn(void *ctx, const struct node *node, const char *user, struct etrn_result *res);
 
 #endif

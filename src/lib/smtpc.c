@@ -16,7 +16,7 @@
 void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s)
 {
 	netio_init(&c->io, fd, fd, reply_s, session_s);
-	out_init(&c->out, netio_write, &c->io);
+	out_init(&c->out, c->outmem, sizeof c->outmem, netio_write, &c->io);
 	c->reply_ms = reply_s * 1000;
 	c->deadline_ms = c->io.deadline_ms;
 	c->error = "";
@@ -138,7 +138,7 @@ static int command(struct smtpc *c, const char *line, const char *shown, size_t 
 	out_put(&c->out, buf, (size_t)n);
 	int rc = out_flush(&c->out);
 	if (shown != line) { /* the buffered copy too, flushed or not */
-		explicit_bzero(c->out.buf, sizeof c->out.buf);
+		explicit_bzero(c->out.buf, c->out.size);
 		c->out.len = 0;
 	}
 	explicit_bzero(buf, sizeof buf);

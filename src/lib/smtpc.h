@@ -20,9 +20,10 @@ struct tlsio;
 struct smtpc {
 	struct netio io;
 	struct outbuf out;
-	long reply_ms;         /* each reply must be complete within this */
-	long long deadline_ms; /* the whole dialogue, absolute (CLOCK_MONOTONIC) */
-	const char *error;     /* why the last call failed, for a message */
+	char outmem[OUTBUF_SIZE]; /* out's buffer */
+	long reply_ms;            /* each reply must be complete within this */
+	long long deadline_ms;    /* the whole dialogue, absolute (CLOCK_MONOTONIC) */
+	const char *error;        /* why the last call failed, for a message */
 	char errbuf[256];
 	void (*trace)(const char *dir, const char *line, size_t len); /* -v */
 };

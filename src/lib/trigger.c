@@ -361,14 +361,45 @@ static int write_temp(int tmpdir, const char *uniq, const char *buf, size_t len,
 	return 0;
 }
 
-/* new/ is open: whether a trigger is pending is known first, so that an
- * ETRN for a pending node opens nothing more and formats nothing. */
-static int place(int queuefd, int newdir, const char *uniq, const char *name,
+void trigger_dirs_init(struct trigger_dirs *d, int queuefd)
+{
+	d->queue = queuefd;
+	d->tmp = d->new = -1;
+}
+
+int trigger_dir(struct trigger_dirs *d, int part)
+{
+	int *fd = part == Q_TMP ? &d->tmp : &d->new;
+	if (*fd < 0)
+		*fd = openat(d->queue, queue_dirs[part].name, DIRFLAGS | O_NOFOLLOW);
+	return *fd;
+}
+
+static void close_held(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void trigger_dirs_close(struct trigger_dirs *d)
+{
+	close_held(&d->queue);
+	close_held(&d->tmp);
+	close_held(&d->new);
+}
+
+/* Whether a trigger is pending is known first, so that an ETRN for a
+ * pending node opens nothing, writes nothing and formats nothing. */
+static int place(struct trigger_dirs *d, const char *uniq, const char *name,
 		 const struct trigger *t, unsigned flags)
 {
 	char content[TRIGGER_FILE_MAX];
 	struct stat st;
+	int newdir = trigger_dir(d, Q_NEW);
 
+	if (newdir < 0)
+		return -1;
 	if (!(flags & TRIGGER_REPLACE) && fstatat(newdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1; /* a pending trigger starts a run that begins after this ETRN */
 	size_t len = trigger_format(t, content, sizeof content);
@@ -376,60 +407,43 @@ static int place(int queuefd, int newdir, const char *uniq, const char *name,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int tmpdir = openat(queuefd, queue_dirs[Q_TMP].name, DIRFLAGS | O_NOFOLLOW);
-	if (tmpdir < 0)
+	int tmpdir = trigger_dir(d, Q_TMP);
+	if (tmpdir < 0 || write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0)
 		return -1;
-	if (write_temp(tmpdir, uniq, content, len, flags & TRIGGER_SYNC) < 0) {
-		int e = errno;
-		close(tmpdir);
-		errno = e;
-		return -1;
-	}
 	int rc = flags & TRIGGER_REPLACE ? renameat(tmpdir, uniq, newdir, name)
 					 : rename_noreplace(tmpdir, uniq, newdir, name);
 	if (rc < 0) {
 		int e = errno;
 		unlinkat(tmpdir, uniq, 0);
-		close(tmpdir);
 		if (e == EEXIST)
 			return 1; /* another ETRN for the node came first */
 		errno = e;
 		return -1;
 	}
-	close(tmpdir);
 	/* The trigger is in place; a failed directory fsync only weakens
 	 * durability across a crash, so it is reported but not undone. */
 	return fsync(newdir) < 0 ? -2 : 0;
 }
 
-/* new/ and tmp/ are opened in QUEUEDIR's fd with O_NOFOLLOW (a symlink in
- * their place is refused; QUEUEDIR itself may be one): no path is built,
- * so no PATH_MAX buffer sits on the stack (a page of stack is a page
- * fault in every session). */
-int trigger_write(int queuefd, const char *uniq, const struct trigger *t, unsigned flags)
+/* No path is built, so no PATH_MAX buffer sits on the stack (a page of
+ * stack is a page fault in every session). */
+int trigger_write(struct trigger_dirs *d, const char *uniq, const struct trigger *t, unsigned flags)
 {
 	char name[TRIGGER_NAME_MAX];
-	int newdir = -1, rc = -1;
 
 	if (!trigger_name(t->node, name, sizeof name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((newdir = openat(queuefd, queue_dirs[Q_NEW].name, DIRFLAGS | O_NOFOLLOW)) >= 0)
-		rc = place(queuefd, newdir, uniq, name, t, flags);
-	int e = errno;
-	if (newdir >= 0)
-		close(newdir);
-	errno = e;
-	return rc;
+	return place(d, uniq, name, t, flags);
 }
 
-void trigger_poke(int queuefd)
+void trigger_poke(const struct trigger_dirs *d)
 {
 	struct stat st;
 
 	int fd =
-	    openat(queuefd, QUEUE_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	    openat(d->queue, QUEUE_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return; /* no FIFO, or nobody reading it: the runner rescans anyway */
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))

@@ -61,15 +61,32 @@ int trigger_parse(const char *buf, size_t len, struct trigger *t, const char **w
 #define TRIGGER_SYNC 1u    /* fsync the content too: it must survive a crash */
 #define TRIGGER_REPLACE 2u /* replace a pending trigger instead of joining it */
 
-/* Writes tmp/UNIQ, renames it to new/NAME and fsyncs new/, in the
- * QUEUEDIR that queuefd is open on (O_PATH will do). Without
+/* QUEUEDIR and its tmp/ and new/ as a writer holds them for a session:
+ * tmp/ and new/ are opened beneath the queue fd with O_NOFOLLOW (a symlink
+ * in their place is refused; QUEUEDIR itself may be one) when first
+ * needed, and kept, so that each ETRN opens nothing but its file. -1: not
+ * open (yet). */
+struct trigger_dirs {
+	int queue; /* QUEUEDIR (O_PATH will do) */
+	int tmp, new;
+};
+
+void trigger_dirs_init(struct trigger_dirs *d, int queuefd);
+/* tmp/ or new/ (Q_TMP or Q_NEW), opened now if it is not yet: fd, or -1
+ * with errno (tried again at the next call). */
+int trigger_dir(struct trigger_dirs *d, int part);
+/* Closes what is open, the queue fd included. */
+void trigger_dirs_close(struct trigger_dirs *d);
+
+/* Writes tmp/UNIQ, renames it to new/NAME and fsyncs new/. Without
  * TRIGGER_REPLACE a pending new/NAME is left as it is (nothing written).
  * uniq names the temp file. Returns 0 written, 1 already pending, -2 in
  * place but the fsync of new/ failed, -1 failed (errno set, nothing left
  * behind). */
-int trigger_write(int queuefd, const char *uniq, const struct trigger *t, unsigned flags);
+int trigger_write(struct trigger_dirs *d, const char *uniq, const struct trigger *t,
+		  unsigned flags);
 
 /* One byte to QUEUEDIR/trigger if it is a FIFO with a reader; never blocks. */
-void trigger_poke(int queuefd);
+void trigger_poke(const struct trigger_dirs *d);
 
 #endif

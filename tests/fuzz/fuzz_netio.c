@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct netio n;
 	static struct outbuf out;
+	static char outmem[SMTP_REPLIES_BUF];
 	int sv[2];
 
 	if (size < 2)
@@ -94,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.fd = sv[1];
 	write_chunks(&f);
 	netio_init(&n, sv[0], sv[0], 30, 60);
-	out_init(&out, netio_write, &n);
+	out_init(&out, outmem, sizeof outmem, netio_write, &n);
 	size_t pos = 0;
 	for (;;) {
 		const char *got;

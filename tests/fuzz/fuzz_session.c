@@ -65,13 +65,14 @@ static void etrn(void *ctx, const struct node *n, const char *user, struct etrn_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct outbuf out;
+	static char outmem[SMTP_REPLIES_BUF];
 	static struct session s;
 	static struct netio_lines in;
 	unsigned char pick = size ? data[0] : 0;
 	const char *line;
 	size_t len, used = 0;
 
-	out_init(&out, check_flush, NULL);
+	out_init(&out, outmem, sizeof outmem, check_flush, NULL);
 	session_init(&s, "mx.example", etrn, &pick, &out);
 	netio_lines_init(&in);
 	session_greet(&s);

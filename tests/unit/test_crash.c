@@ -405,7 +405,8 @@ static struct trace reference(const char *node, const char *pending, int *from, 
 }
 
 /* The fd a call returned for an openat() of QUEUEDIR/name (by path, or
- * relative to an fd) in the window. */
+ * relative to an fd) between the calls from and to. etrnd opens new/ and
+ * tmp/ as the session starts and keeps them: search from the start. */
 static long opened(const struct trace *t, int from, int to, const char *name)
 {
 	char rel[100], abs[4200];
@@ -422,7 +423,7 @@ Test(crash, a_new_trigger_costs_one_fsync_and_survives_a_cut_anywhere)
 {
 	int from, to;
 	struct trace t = reference("crash.example", NULL, &from, &to);
-	long newdir = opened(&t, from, to, "new");
+	long newdir = opened(&t, 0, to, "new");
 	int syncs = 0, rename_at = -1;
 	for (int i = from; i < to; i++) {
 		if (is_rename(t.line[i]))
@@ -444,7 +445,7 @@ Test(crash, a_trigger_for_a_command_with_the_client_is_fsynced_before_the_rename
 {
 	int from, to;
 	struct trace t = reference("crashc.example", NULL, &from, &to);
-	long newdir = opened(&t, from, to, "new");
+	long newdir = opened(&t, 0, to, "new");
 	long file = -1;
 	int syncs = 0, rename_at = -1;
 	for (int i = from; i < to; i++) {

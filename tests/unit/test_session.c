@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "session.h"
 
 struct sink {
@@ -39,12 +40,13 @@ static void fake_etrn(void *ctx, const struct node *n, const char *user, struct 
 
 static struct sink sink;
 static struct outbuf out;
+static char outmem[SMTP_REPLIES_BUF];
 static struct session s;
 
 static void setup(void)
 {
 	memset(&sink, 0, sizeof sink);
-	out_init(&out, to_sink, &sink);
+	out_init(&out, outmem, sizeof outmem, to_sink, &sink);
 	session_init(&s, "mx.example", fake_etrn, NULL, &out);
 	next = (struct etrn_result){250, 0, ""};
 	calls = 0;
@@ -186,7 +188,7 @@ Test(session, replies_never_split_when_the_buffer_fills)
 {
 	const char *help = say("HELP");
 	size_t one = strlen(help);
-	_Static_assert(SMTP_MAX_OTHER * 60 > OUTBUF_SIZE, "HELP replies must fill the buffer");
+	_Static_assert(SMTP_MAX_OTHER * 60 > SMTP_REPLIES_BUF, "HELP replies must fill the buffer");
 	for (int i = 1; i < SMTP_MAX_OTHER; i++)
 		session_line(&s, "HELP", 4);
 	out_flush(&out);

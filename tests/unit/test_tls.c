@@ -1266,6 +1266,7 @@ struct script {
 	struct proc p;
 	struct netio io;
 	struct outbuf out;
+	char outmem[OUTBUF_SIZE];
 	struct tlsio t;
 };
 
@@ -1280,7 +1281,7 @@ static void script_start(struct script *s, const char *const *args)
 	s->conn = tcp_accept(s->l, &s->p);
 	cr_assert_geq(s->conn, 0, "etrn did not connect");
 	netio_init(&s->io, s->conn, s->conn, 20, 60);
-	out_init(&s->out, netio_write, &s->io);
+	out_init(&s->out, s->outmem, sizeof s->outmem, netio_write, &s->io);
 }
 
 static void script_say(struct script *s, const char *text)

@@ -93,22 +93,24 @@ Test(trigger, foreign_names_are_refused)
 }
 
 /* QUEUEDIR as queuestart opens it for trigger_write() */
-static int queue_fd(const char *q)
+static struct trigger_dirs queue_fd(const char *q)
 {
+	struct trigger_dirs d;
 	int fd = open(q, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cr_assert(fd >= 0, "%s: %s", q, strerror(errno));
-	return fd;
+	trigger_dirs_init(&d, fd);
+	return d;
 }
 
 Test(trigger, write_renames_into_new_and_coalesces)
 {
 	char *d = tu_tmpdir();
 	const char *q = tu_queue(d);
-	int qfd = queue_fd(q);
+	struct trigger_dirs qfd = queue_fd(q);
 	struct trigger t = mk("client.example.net", "@example.net", "192.0.2.7", 1700000000, 42);
-	cr_assert_eq(trigger_write(qfd, "1.P1Q1.h", &t, 0), 0);
+	cr_assert_eq(trigger_write(&qfd, "1.P1Q1.h", &t, 0), 0);
 	snprintf(t.client, sizeof t.client, "192.0.2.8");
-	cr_assert_eq(trigger_write(qfd, "1.P1Q2.h", &t, 0), 1, "a pending trigger is joined");
+	cr_assert_eq(trigger_write(&qfd, "1.P1Q2.h", &t, 0), 1, "a pending trigger is joined");
 	cr_assert_eq(tu_count(tu_path(q, "new")), 1);
 	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0);
 	char *c = tu_read(tu_path(q, "new/client.example.net"), NULL);
@@ -116,12 +118,12 @@ Test(trigger, write_renames_into_new_and_coalesces)
 			    "client=192.0.2.7\nuser=-\ntime=1700000000\npid=42\n");
 	free(c);
 	/* a rule whose command uses %c: the latest asker's address replaces it */
-	cr_assert_eq(trigger_write(qfd, "1.P1Q3.h", &t, TRIGGER_SYNC | TRIGGER_REPLACE), 0);
+	cr_assert_eq(trigger_write(&qfd, "1.P1Q3.h", &t, TRIGGER_SYNC | TRIGGER_REPLACE), 0);
 	c = tu_read(tu_path(q, "new/client.example.net"), NULL);
 	cr_assert(strstr(c, "client=192.0.2.8\n"), "%s", c);
 	free(c);
 	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0);
-	close(qfd);
+	trigger_dirs_close(&qfd);
 	tu_rmtree(d);
 }
 
@@ -130,25 +132,31 @@ Test(trigger, failures_leave_nothing_behind)
 	char *d = tu_tmpdir();
 	struct trigger t = mk("a.example", "a.example", "unknown", 1, 1);
 	const char *q = tu_queue(d);
-	int qfd = queue_fd(q);
+	struct trigger_dirs qfd = queue_fd(q);
 	rmdir(tu_path(q, "new"));
-	cr_assert_eq(trigger_write(qfd, "u", &t, 0), -1);
+	cr_assert_eq(trigger_write(&qfd, "u", &t, 0), -1);
 	cr_assert_eq(tu_count(tu_path(q, "tmp")), 0, "temp file left behind");
-	/* an existing temp name is never overwritten (O_EXCL) */
+	/* a new/ that failed to open is tried again at the next trigger */
 	mkdir(tu_path(q, "new"), 0755);
+	cr_assert_eq(trigger_write(&qfd, "w", &t, 0), 0);
+	cr_assert_eq(unlink(tu_path(q, "new/a.example")), 0);
+	/* an existing temp name is never overwritten (O_EXCL) */
 	tu_write(tu_path(q, "tmp/u"), "someone else's");
-	cr_assert_eq(trigger_write(qfd, "u", &t, 0), -1);
+	cr_assert_eq(trigger_write(&qfd, "u", &t, 0), -1);
 	char *other = tu_read(tu_path(q, "tmp/u"), NULL);
 	cr_assert(other, "another process's temp file was removed");
 	cr_assert_str_eq(other, "someone else's");
 	free(other);
-	/* new/ as a symbolic link is refused, not followed */
+	/* new/ as a symbolic link is refused, not followed (a new session:
+	 * an open new/ is kept for the session's triggers) */
+	trigger_dirs_close(&qfd);
+	qfd = queue_fd(q);
 	rmdir(tu_path(q, "new"));
 	cr_assert_eq(symlink(tu_path(d, "elsewhere"), tu_path(q, "new")), 0);
 	mkdir(tu_path(d, "elsewhere"), 0755);
-	cr_assert_eq(trigger_write(qfd, "v", &t, 0), -1);
+	cr_assert_eq(trigger_write(&qfd, "v", &t, 0), -1);
 	cr_assert_eq(tu_count(tu_path(d, "elsewhere")), 0);
-	close(qfd);
+	trigger_dirs_close(&qfd);
 	tu_rmtree(d);
 }
 
@@ -156,17 +164,17 @@ Test(trigger, poke_never_blocks)
 {
 	char *d = tu_tmpdir();
 	const char *q = tu_queue(d);
-	int qfd = queue_fd(q);
-	trigger_poke(qfd); /* no FIFO */
+	struct trigger_dirs qfd = queue_fd(q);
+	trigger_poke(&qfd); /* no FIFO */
 	cr_assert_eq(mkfifo(tu_path(q, "trigger"), 0600), 0);
-	trigger_poke(qfd); /* FIFO without a reader: ENXIO, no block */
+	trigger_poke(&qfd); /* FIFO without a reader: ENXIO, no block */
 	unlink(tu_path(q, "trigger"));
 	tu_write(tu_path(q, "trigger"), "");
-	trigger_poke(qfd); /* a regular file is left alone */
+	trigger_poke(&qfd); /* a regular file is left alone */
 	size_t len = 99;
 	free(tu_read(tu_path(q, "trigger"), &len));
 	cr_assert_eq(len, 0);
-	close(qfd);
+	trigger_dirs_close(&qfd);
 	tu_rmtree(d);
 }
 
