@@ -4,13 +4,14 @@
  * sees the database etrnd-rules last renamed into place. */
 #include "policy.h"
 
-#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cdbget.h"
 
 void policy_init(struct policy *p, const char *cdb_path)
 {
@@ -48,16 +49,12 @@ static int policy_open(struct policy *p)
 static int find(struct policy *p, const char *key, size_t len, struct rule *r)
 {
 	static unsigned char v[RULE_VALUE_MAX];
-	unsigned vlen;
+	size_t vlen;
 
-	errno = 0;
-	int rc = cdb_seek(p->fd, key, (unsigned)len, &vlen);
-	if (rc <= 0) {
-		if (rc < 0 && errno == 0)
-			errno = EPROTO;
+	int rc = cdbget(p->fd, key, len, v, sizeof v, &vlen);
+	if (rc <= 0)
 		return rc;
-	}
-	if (vlen > sizeof v || cdb_bread(p->fd, v, (int)vlen) < 0 || rule_decode(r, v, vlen) < 0) {
+	if (rule_decode(r, v, vlen) < 0) {
 		errno = EPROTO;
 		return -1;
 	}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+/* cdbget.c: a cdb lookup in positional reads. tinycdb's cdb_seek() takes
+ * an lseek() and a read() for each step; its cdb_find() maps the file,
+ * and each page of a mapping a session first touches is a page fault,
+ * dearer than the reads (make bench). The format: 256 (position, slots)
+ * pairs, each hash table a run of (hash, record position) slots, each
+ * record its key length, value length, key and value; all numbers 32-bit
+ * little-endian. The hash is tinycdb's cdb_hash(). */
+#include "cdbget.h"
+
+#include <cdb.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SLOTS_AT_ONCE 8
+
+static unsigned long le32(const unsigned char *p)
+{
+	return (unsigned long)p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 |
+	       (unsigned long)p[3] << 24;
+}
+
+/* Exactly n octets at pos: 0, or -1 (EPROTO when the file ends first). */
+static int get(int fd, void *buf, size_t n, unsigned long long pos)
+{
+	ssize_t r;
+
+	do
+		r = pread(fd, buf, n, (off_t)pos);
+	while (r < 0 && errno == EINTR);
+	if (r == (ssize_t)n)
+		return 0;
+	if (r >= 0)
+		errno = EPROTO;
+	return -1;
+}
+
+/* The record at pos: 1 it is key's (its value read), 0 another key's. */
+static int record(int fd, unsigned long pos, const char *key, size_t klen, unsigned char *val,
+		  size_t size, size_t *vlen)
+{
+	unsigned char head[8 + CDBGET_KEY_MAX];
+
+	if (get(fd, head, 8 + klen, pos) < 0)
+		return -1;
+	if (le32(head) != klen || memcmp(head + 8, key, klen) != 0)
+		return 0;
+	unsigned long len = le32(head + 4);
+	if (len > size) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (get(fd, val, len, (unsigned long long)pos + 8 + klen) < 0)
+		return -1;
+	*vlen = len;
+	return 1;
+}
+
+int cdbget(int fd, const char *key, size_t klen, unsigned char *val, size_t size, size_t *vlen)
+{
+	unsigned char t[8], s[8 * SLOTS_AT_ONCE];
+
+	if (klen > CDBGET_KEY_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	unsigned long h = cdb_hash(key, (unsigned)klen) & 0xffffffffUL;
+	if (get(fd, t, 8, (h & 255) * 8) < 0)
+		return -1;
+	unsigned long table = le32(t), slots = le32(t + 4);
+	unsigned long i = slots ? (h >> 8) % slots : 0;
+	for (unsigned long seen = 0; seen < slots;) {
+		unsigned long n = slots - i < SLOTS_AT_ONCE ? slots - i : SLOTS_AT_ONCE;
+		if (n > slots - seen)
+			n = slots - seen;
+		if (get(fd, s, 8 * n, (unsigned long long)table + 8 * i) < 0)
+			return -1;
+		for (unsigned long k = 0; k < n; k++) {
+			unsigned long pos = le32(s + 8 * k + 4);
+			if (pos == 0)
+				return 0;
+			if (le32(s + 8 * k) != h)
+				continue;
+			int rc = record(fd, pos, key, klen, val, size, vlen);
+			if (rc != 0)
+				return rc;
+		}
+		seen += n;
+		i = (i + n) % slots;
+	}
+	return 0;
+}
