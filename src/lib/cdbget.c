@@ -70,10 +70,12 @@ int cdbget(int fd, const char *key, size_t klen, unsigned char *val, size_t size
 		return -1;
 	unsigned long table = le32(t), slots = le32(t + 4);
 	unsigned long i = slots ? (h >> 8) % slots : 0;
-	for (unsigned long seen = 0; seen < slots;) {
-		unsigned long n = slots - i < SLOTS_AT_ONCE ? slots - i : SLOTS_AT_ONCE;
-		if (n > slots - seen)
-			n = slots - seen;
+	for (unsigned long left = slots; left > 0;) {
+		unsigned long n = slots - i; /* the slots before the table wraps */
+		if (n > left)
+			n = left;
+		if (n > SLOTS_AT_ONCE)
+			n = SLOTS_AT_ONCE;
 		if (get(fd, s, 8 * n, (unsigned long long)table + 8 * i) < 0)
 			return -1;
 		for (unsigned long k = 0; k < n; k++) {
@@ -86,7 +88,7 @@ int cdbget(int fd, const char *key, size_t klen, unsigned char *val, size_t size
 			if (rc != 0)
 				return rc;
 		}
-		seen += n;
+		left -= n;
 		i = (i + n) % slots;
 	}
 	return 0;
