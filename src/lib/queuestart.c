@@ -183,15 +183,17 @@ static int count_spool(const struct rule *r, struct etrn_result *res, const char
 
 /* What an ETRN's rule says, without the trigger: the rule is looked up,
  * the asker checked and the spool counted in a frame of their own, which
- * has returned before the trigger is written, so that the trigger's calls
- * reuse struct rule's stack (8 KiB) instead of going below it: each page of
- * stack a session touches is a page fault (make bench). Returns 1 when a
- * trigger is due, with *flags for it; else why not, in res and *why. */
+ * has returned before the trigger is written. The rule (8 KiB) is static
+ * and page-aligned, not on the stack: rule_init() then writes one page of
+ * it (rule.h), and the calls below judge() and the trigger's stay near
+ * the top of the stack; each page a session touches is a page fault (make
+ * bench). One ETRN at a time: etrnd serves one connection. Returns 1 when
+ * a trigger is due, with *flags for it; else why not, in res and *why. */
 __attribute__((noinline)) static int judge(struct queuestart *c, const struct node *n,
 					   const char *user, char *key, struct etrn_result *res,
 					   unsigned *flags, const char **why, int *err)
 {
-	struct rule r;
+	static _Alignas(4096) struct rule r;
 
 	int found = policy_lookup(&c->policy, n, key, &r);
 	if (found <= 0) {
