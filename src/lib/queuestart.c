@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,21 +182,36 @@ static int count_spool(const struct rule *r, struct etrn_result *res, const char
 	return count > 0;
 }
 
-/* What an ETRN's rule says, without the trigger: the rule is looked up,
- * the asker checked and the spool counted in a frame of their own, which
- * has returned before the trigger is written. The rule (8 KiB) is static
- * and page-aligned, not on the stack: rule_init() then writes one page of
- * it (rule.h), and the calls below judge() and the trigger's stay near
- * the top of the stack; each page a session touches is a page fault (make
- * bench). One ETRN at a time: etrnd serves one connection. Returns 1 when
- * a trigger is due, with *flags for it; else why not, in res and *why. */
-__attribute__((noinline)) static int judge(struct queuestart *c, const struct node *n,
-					   const char *user, char *key, struct etrn_result *res,
-					   unsigned *flags, const char **why, int *err)
+/* The rule an ETRN is judged by: 8 KiB, not on the stack but in a page
+ * of its own from mmap() (once per process), page-aligned so that what
+ * rule_init() writes lies in one page of it (rule.h): each page a session
+ * touches is a page fault (make bench). A static _Alignas(4096) object
+ * would do as well but raise .bss's alignment to a page, moving etrnd.c's
+ * session state off the page it shares with .data. NULL with errno. */
+static struct rule *rule_space(struct queuestart *c)
 {
-	static _Alignas(4096) struct rule r;
+	if (!c->rule) {
+		void *p = mmap(NULL, sizeof *c->rule, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		c->rule = p == MAP_FAILED ? NULL : p;
+	}
+	return c->rule;
+}
 
-	int found = policy_lookup(&c->policy, n, key, &r);
+/* What an ETRN's rule says, without the trigger: the rule is looked up,
+ * the asker checked and the spool counted. Returns 1 when a trigger is
+ * due, with *flags for it; else why not, in res and *why. */
+static int judge(struct queuestart *c, const struct node *n, const char *user, char *key,
+		 struct etrn_result *res, unsigned *flags, const char **why, int *err)
+{
+	struct rule *r = rule_space(c);
+	if (!r) {
+		*why = "out-of-memory";
+		*err = errno;
+		key[0] = '\0';
+		return 0;
+	}
+	int found = policy_lookup(&c->policy, n, key, r);
 	if (found <= 0) {
 		*why = found < 0 ? "cdb-error" : "no-rule";
 		*err = found < 0 ? errno : 0;
@@ -203,15 +219,15 @@ __attribute__((noinline)) static int judge(struct queuestart *c, const struct no
 		return 0;
 	}
 	struct asker who = {&c->client, user};
-	enum verdict v = policy_authorize(&r, &who);
+	enum verdict v = policy_authorize(r, &who);
 	if (v != V_OK) {
 		res->code = 459;
-		snprintf(res->reason, sizeof res->reason, "%s", verdict_reason(v, &r));
+		snprintf(res->reason, sizeof res->reason, "%s", verdict_reason(v, r));
 		*why = verdict_log(v);
 		return 0;
 	}
-	*flags = uses_client(&r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
-	return count_spool(&r, res, why, err);
+	*flags = uses_client(r) ? TRIGGER_SYNC | TRIGGER_REPLACE : 0;
+	return count_spool(r, res, why, err);
 }
 
 void queuestart_etrn(void *ctx, const struct node *n, const char *user, struct etrn_result *res)

@@ -19,6 +19,7 @@ struct queuestart {
 	char uniq_host[64]; /* our host name, file-name-safe, for temp names */
 	unsigned seq;       /* ETRNs written by this process */
 	long pid;           /* getpid(), once */
+	struct rule *rule;  /* the ETRN's rule, mapped at the first (queuestart.c) */
 };
 
 void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
