@@ -45,7 +45,14 @@ DYN_CFLAGS = -DLIBTLS_SONAME='"$(LIBTLS_SONAME)"' -DLIBCRYPT_SONAME='"$(LIBCRYPT
 # BINDIR=build/static/bin keeps it beside the default build.
 ifeq ($(STATIC),1)
 STATIC_CFLAGS = -DETRND_STATIC
-STATIC_LDFLAGS = -static-pie
+# Linked by lld, which lays the functions out in the order a session runs
+# them (src/static.order, from scripts/static-order.sh: make static-order):
+# libc's parts are spread over a megabyte of a static binary, and each
+# 64 KiB window a session first touches is a page fault. The static floor
+# of make bench is linked the same way.
+STATIC_ORDER = src/static.order
+STATIC_LDFLAGS = -static-pie -fuse-ld=lld -Wl,--symbol-ordering-file=$(STATIC_ORDER) \
+	-Wl,--no-warn-symbol-ordering
 ifeq ($(TLS),yes)
 TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 endif
@@ -90,7 +97,7 @@ $(B)/%.o: src/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a
+$(BINDIR)/%: $(B)/%.o $(B)/libetrnd.a $(STATIC_ORDER)
 	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libetrnd.a $(LIBS)
@@ -107,7 +114,8 @@ $(B)/lib/tlsio-none.o: src/lib/tlsio.c
 	$(Q)$(CC) $(filter-out -DWITH_TLS,$(ALL_CFLAGS)) $(DEPFLAGS) -c -o $@ $<
 
 NOTLS_LIBS = -l:libcdb_pic.a $(CRYPT_LIBS)
-$(NOTLS_PROGS:%=$(BINDIR)/%): $(BINDIR)/%: $(B)/%.o $(B)/lib/tlsio-none.o $(B)/libetrnd.a
+$(NOTLS_PROGS:%=$(BINDIR)/%): $(BINDIR)/%: $(B)/%.o $(B)/lib/tlsio-none.o $(B)/libetrnd.a \
+		$(STATIC_ORDER)
 	@mkdir -p $(BINDIR)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/tlsio-none.o \
@@ -293,9 +301,17 @@ bench:
 		build/notls/bin/etrnd
 	@bash bench/run.sh
 
+# The ordering file of STATIC=1, made again from the static etrnd's
+# session (scripts/static-order.sh says how and why).
+static-order:
+	@sh scripts/deps.sh build bench
+	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin all
+	sh scripts/static-order.sh $(STATIC_B)/bin/etrnd >src/static.order.new
+	mv src/static.order.new src/static.order
+
 # floor is linked as the programs are (static under STATIC=1): the floor
 # of each build.
-$(B)/bench/floor: bench/floor.c
+$(B)/bench/floor: bench/floor.c $(STATIC_ORDER)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
@@ -343,5 +359,5 @@ clean:
 
 -include $(wildcard $(B)/*.d $(B)/lib/*.d $(B)/tests/*.d $(B)/bench/*.d $(FZ)/*.d $(FZ)/lib/*.d)
 
-.PHONY: bench lint format all deps check check-static check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man
+.PHONY: bench lint format all deps check check-static check-asan check-valgrind run-tests fuzz demo clean install uninstall lint-man static-order
 .SECONDARY:

@@ -26,7 +26,7 @@
 # temporary policy-rc.d), so installing changes no running system.
 set -eu
 
-pkgs_build="make gcc libcdb-dev libcriterion-dev tinycdb libtls-dev libcrypt-dev"
+pkgs_build="make gcc lld libcdb-dev libcriterion-dev tinycdb libtls-dev libcrypt-dev"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time strace"
