@@ -48,10 +48,10 @@ set +e
 out=$("$BIN/etrn" -p "$PORT" 127.0.0.1 a.example.org unknown.example.com legacy.example.com); rc=$?
 set -e
 [ $rc -eq 1 ] || fail "etrn: exit $rc with 458/459 replies (want 1)"
-echo "$out" | grep -qx 'unknown.example.com 458 4.3.0 Unable to queue messages for node unknown.example.com' ||
+grep -qx 'unknown.example.com 458 4.3.0 Unable to queue messages for node unknown.example.com' <<<"$out" ||
 	fail "etrn: $out"
 err=$("$BIN/etrn" -v -p "$PORT" 127.0.0.1 a.example.org 2>&1 >/dev/null)
-echo "$err" | grep -q '^>>> ETRN a.example.org$' && echo "$err" | grep -q '^<<< 221 ' ||
+grep -q '^>>> ETRN a.example.org$' <<<"$err" && grep -q '^<<< 221 ' <<<"$err" ||
 	fail "etrn -v: no dialogue: $err"
 set +e
 "$BIN/etrn" -p "$PORT" 127.0.0.1 'bad node' 2>/dev/null; rc=$?
@@ -65,7 +65,7 @@ if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
 		-q "$T/queue" -l stderr 2>>"$T/etrnd.log"
 	wait_until 10 bash -c "exec 3<>/dev/tcp/::1/$PORT6" 2>/dev/null || fail "tcpserver ::1"
 	out=$("$BIN/etrn" -p "$PORT6" ::1 client.example.net) || fail "etrn over ::1: $out"
-	echo "$out" | grep -q '^client.example.net 253 ' || fail "etrn ::1: $out"
+	grep -q '^client.example.net 253 ' <<<"$out" || fail "etrn ::1: $out"
 	grep -q 'etrn client=::1 node=client.example.net' "$T/etrnd.log" || fail "::1 not seen"
 	say "etrn: IPv6 to ::1, the client address reached the ACL"
 else
@@ -96,17 +96,17 @@ set +e
 out=$(fm client.example.net,a.example.org); rc=$?
 set -e
 [ $rc -eq 0 ] || fail "fetchmail: status $rc: $out"
-echo "$out" | grep -q 'Pending messages for client.example.net started' || fail "fetchmail: $out"
-echo "$out" | grep -q 'Queuing for a.example.org started' || fail "fetchmail: $out"
+grep -q 'Pending messages for client.example.net started' <<<"$out" || fail "fetchmail: $out"
+grep -q 'Queuing for a.example.org started' <<<"$out" || fail "fetchmail: $out"
 set +e
 out=$(fm empty.example.net); rc=$?
 set -e
-echo "$out" | grep -q 'No messages waiting for empty.example.net' || fail "fetchmail 251: $out"
+grep -q 'No messages waiting for empty.example.net' <<<"$out" || fail "fetchmail 251: $out"
 set +e
 out=$(fm legacy.example.com); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "fetchmail: status 0 for a 459"
-echo "$out" | grep -q 'not allowed: ETRN retired for this node' || fail "fetchmail 459: $out"
+grep -q 'not allowed: ETRN retired for this node' <<<"$out" || fail "fetchmail 459: $out"
 say "fetchmail: 253, 250, 251 and 459 understood"
 
 # -- msmtp ------------------------------------------------------------------
@@ -117,7 +117,7 @@ set +e
 out=$(ms legacy.example.com); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "msmtp: success for a 459"
-echo "$out" | grep -q '459' || fail "msmtp: $out"
+grep -q '459' <<<"$out" || fail "msmtp: $out"
 say "msmtp: --rmqs succeeds for 253/250, fails with the 459 text"
 
 # -- Python smtplib -------------------------------------------------------
@@ -210,14 +210,14 @@ set +e
 out=$(ms_tls branch.example.net); rc=$?
 set -e
 [ $rc -eq 69 ] || fail "msmtp: status $rc for a 459 (want 69, EX_UNAVAILABLE): $out"
-echo "$out" | grep -q '459 4.7.1 Node branch.example.net not allowed: user not authorized' ||
+grep -q '459 4.7.1 Node branch.example.net not allowed: user not authorized' <<<"$out" ||
 	fail "msmtp 459: $out"
 msmtprc office wrong
 set +e
 out=$(ms_tls office.example.net); rc=$?
 set -e
 [ $rc -eq 77 ] || fail "msmtp: status $rc for a wrong password (want 77, EX_NOPERM): $out"
-echo "$out" | grep -q '535 5.7.8' || fail "msmtp 535: $out"
+grep -q '535 5.7.8' <<<"$out" || fail "msmtp 535: $out"
 say "msmtp STARTTLS+AUTH PLAIN: 250 exit 0, 459 exit 69, wrong password 535 exit 77"
 
 # -- fetchmail: implicit TLS (ssl), esmtpname/esmtppassword ---------------
@@ -237,14 +237,14 @@ set +e
 out=$(fm_tls); rc=$?
 set -e
 [ $rc -eq 0 ] || fail "fetchmail ssl+esmtpname: status $rc: $out"
-echo "$out" | grep -q 'Queuing for office.example.net started' || fail "fetchmail: $out"
-echo "$out" | grep -q 'SSL/TLS: using protocol TLSv1.3' || fail "fetchmail: not TLS 1.3: $out"
+grep -q 'Queuing for office.example.net started' <<<"$out" || fail "fetchmail: $out"
+grep -q 'SSL/TLS: using protocol TLSv1.3' <<<"$out" || fail "fetchmail: not TLS 1.3: $out"
 fmrc branch.example.net
 set +e
 out=$(fm_tls); rc=$?
 set -e
 [ $rc -eq 3 ] || fail "fetchmail: status $rc for a 459 (want 3, AUTHFAIL): $out"
-echo "$out" | grep -q 'not allowed: user not authorized' || fail "fetchmail 459: $out"
+grep -q 'not allowed: user not authorized' <<<"$out" || fail "fetchmail 459: $out"
 say "fetchmail ssl+sslcertck+esmtpname: 250 exit 0, 459 exit 3"
 
 # -- Python smtplib: starttls(), login(), ETRN; and the injection ----------
@@ -300,9 +300,9 @@ sc() { timeout 30 openssl s_client -CAfile "$T/tls/ca.crt" -verify_return_error 
 	2>&1; }
 out=$(printf 'EHLO client.test\nETRN tls.example.net\nQUIT\n' |
 	sc -starttls smtp -name client.test -connect "127.0.0.1:$STLS") || fail "s_client -starttls: $out"
-echo "$out" | grep -q '^250 2.0.0 OK, queuing for node tls.example.net started' || fail "s_client: $out"
+grep -q '^250 2.0.0 OK, queuing for node tls.example.net started' <<<"$out" || fail "s_client: $out"
 out=$(printf 'EHLO client.test\nQUIT\n' | sc -connect "127.0.0.1:$SMTPS") || fail "s_client: $out"
-echo "$out" | grep -q '^220 mx.test ESMTP' && echo "$out" | grep -q '^250-AUTH PLAIN LOGIN' ||
+grep -q '^220 mx.test ESMTP' <<<"$out" && grep -q '^250-AUTH PLAIN LOGIN' <<<"$out" ||
 	fail "s_client implicit TLS: $out"
 say "openssl s_client: -starttls smtp and implicit TLS, certificate verified"
 

@@ -112,11 +112,11 @@ check() {
 	local name=$1 port=$2 host=${3:-127.0.0.1} out
 	out=$(SMTP_HOST=$host smtp_session "$port" "EHLO client.test" "ETRN local.example.net" \
 		"ETRN far.example.net" "QUIT") || fail "$name: session failed"
-	echo "$out" | grep -qx '250 2.0.0 OK, queuing for node local.example.net started' ||
+	grep -qx '250 2.0.0 OK, queuing for node local.example.net started' <<<"$out" ||
 		fail "$name: no 250 for the allowed client: $out"
-	echo "$out" | grep -qx '459 4.7.1 Node far.example.net not allowed: client not authorized' ||
+	grep -qx '459 4.7.1 Node far.example.net not allowed: client not authorized' <<<"$out" ||
 		fail "$name: no 459 for the other network: $out"
-	if echo "$out" | grep -vqE '^[0-9]{3}[ -]'; then
+	if grep -vqE '^[0-9]{3}[ -]' <<<"$out"; then
 		fail "$name: something other than SMTP reached the client: $out"
 	fi
 	say "$name: 250 for $host, 459 for 192.0.2.0/24, only SMTP on the wire"
@@ -131,10 +131,10 @@ check_tls() {
 		"$AUTH64" | timeout 30 openssl s_client -connect "127.0.0.1:$port" "${args[@]}" \
 		-CAfile "$T/tls/ca.crt" -verify_return_error -crlf -ign_eof 2>&1) ||
 		fail "$name: openssl s_client failed: $out"
-	echo "$out" | grep -q '^459 4.7.1 Node tls.example.net not allowed: authentication required' ||
+	grep -q '^459 4.7.1 Node tls.example.net not allowed: authentication required' <<<"$out" ||
 		fail "$name: no 459 before AUTH: $out"
-	echo "$out" | grep -q '^235 2.7.0 Authentication successful' || fail "$name: AUTH: $out"
-	echo "$out" | grep -q '^250 2.0.0 OK, queuing for node tls.example.net started' ||
+	grep -q '^235 2.7.0 Authentication successful' <<<"$out" || fail "$name: AUTH: $out"
+	grep -q '^250 2.0.0 OK, queuing for node tls.example.net started' <<<"$out" ||
 		fail "$name: no 250 after AUTH: $out"
 	[ "$(stat -c %U "$T/queue/new/tls.example.net")" = nobody ] ||
 		fail "$name: the trigger was not written by nobody"

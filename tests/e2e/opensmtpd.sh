@@ -138,7 +138,7 @@ wait_port "$ETRN_PORT" || fail "tcpserver did not start"
 etrn() { # NODE EXPECTED-REPLY
 	local r
 	r=$(smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN $1" "QUIT")
-	echo "$r" | grep -qxF "$2" || fail "ETRN $1: want '$2', got: $r"
+	grep -qxF "$2" <<<"$r" || fail "ETRN $1: want '$2', got: $r"
 	say "ETRN $1: $2"
 }
 runner() { # EXPECTED-EXIT: one pass of the runner, as root
@@ -219,7 +219,7 @@ r=$(smtp_session "$SMTP_PORT" "EHLO origin.test" "MAIL FROM:<sender@origin.test>
 	"RCPT TO:<a@client.example.net>" "RCPT TO:<b@client.example.net>" "DATA" \
 	"Subject: two recipients"$'\r\n'"Date: Mon, 30 Nov 2026 10:00:00 +0000"$'\r\n\r\n'"one message"$'\r\n'"." \
 	"QUIT")
-echo "$r" | grep -q '^250 2.0.0 .* Message accepted for delivery' ||
+grep -q '^250 2.0.0 .* Message accepted for delivery' <<<"$r" ||
 	fail "OpenSMTPD did not take the two-recipient message: $r"
 wait_until 30 settled 13 || { tail -20 "$T/smtpd.log"; fail "OpenSMTPD did not hold the message"; }
 n=$(news "$SPOOL/client.example.net")

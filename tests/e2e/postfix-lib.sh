@@ -250,6 +250,6 @@ etrnd_start() {
 etrn_expect() {
 	local out
 	out=$(smtp_session "$1" "EHLO client.test" "ETRN $2" "QUIT")
-	echo "$out" | grep -qxF "$3" || fail "ETRN $2: expected '$3', got: $out"
+	grep -qxF "$3" <<<"$out" || fail "ETRN $2: expected '$3', got: $out"
 	say "ETRN $2: $3"
 }

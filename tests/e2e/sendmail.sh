@@ -171,7 +171,7 @@ wait_port "$ETRN_PORT" || fail "tcpserver did not start"
 etrn() { # etrn NODE EXPECTED-REPLY
 	local replies
 	replies=$(smtp_session "$ETRN_PORT" "EHLO client.test" "ETRN $1" "QUIT")
-	echo "$replies" | grep -qxF "$2" || fail "ETRN $1: expected '$2', got: $replies"
+	grep -qxF "$2" <<<"$replies" || fail "ETRN $1: expected '$2', got: $replies"
 }
 RUNS=0
 runner() { # runner EXPECTED-EXIT [CDB]: one pass; its log in $T/runner.N.log
@@ -314,7 +314,7 @@ grep -q "^Metrnd,.*P=$BIN/etrnd-store" "$T/sm-hold/sendmail.cf" || fail "no etrn
 # The etrnd mailer is in Sendmail's table, and runs as etrnhold
 HOLD_U="etrnd U=$(id -u etrnhold):$(id -g etrnhold)"
 check_mailers "$T/sm-hold/sendmail.cf"
-echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "not $HOLD_U: $(echo "$MAILERS" | grep '^etrnd ')"
+grep -qxF "$HOLD_U" <<<"$MAILERS" || fail "not $HOLD_U: $(echo "$MAILERS" | grep '^etrnd ')"
 # Whether Sendmail keeps a mailer can depend on its P= path (the README's
 # "U= with a group"): the same configuration with other paths, short,
 # long, with and without a "/" late in them (-bt only: none has to exist);
@@ -324,7 +324,7 @@ for p in /x /opt/etrnd/sbin/etrnd-store /a/b/c/d/e/f/g/h/i/j/k/l/m/etrnd-store \
 	sed "s|^Metrnd,\([[:space:]]*\)P=[^,]*,|Metrnd,\1P=$p,|" "$T/sm-hold/sendmail.cf" > "$T/sm-paths/sendmail.cf"
 	grep -q "^Metrnd,[[:space:]]*P=$p," "$T/sm-paths/sendmail.cf" || fail "no P=$p in the cf"
 	check_mailers "$T/sm-paths/sendmail.cf"
-	echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "P=$p: not $HOLD_U"
+	grep -qxF "$HOLD_U" <<<"$MAILERS" || fail "P=$p: not $HOLD_U"
 done
 # ... and the shipped fragment as it is, /usr/local/sbin/etrnd-store
 setup_sendmail sm-shipped "$SM_PORT" "$(mc_shipped sendmail.mc.etrn 1)" \
@@ -332,7 +332,7 @@ setup_sendmail sm-shipped "$SM_PORT" "$(mc_shipped sendmail.mc.etrn 1)" \
 grep -q '^Metrnd,[[:space:]]*P=/usr/local/sbin/etrnd-store,' "$T/sm-shipped/sendmail.cf" ||
 	fail "no shipped etrnd mailer in the cf"
 check_mailers "$T/sm-shipped/sendmail.cf"
-echo "$MAILERS" | grep -qxF "$HOLD_U" || fail "shipped mailer: not $HOLD_U"
+grep -qxF "$HOLD_U" <<<"$MAILERS" || fail "shipped mailer: not $HOLD_U"
 # Never a group name in U= in a shipped mailer
 bad=$(grep -hv '^dnl' "$ROOT"/etc/sendmail/sendmail.mc.* | grep -E '(^|[[:space:],])U=[^,:[:space:]]*:[^0-9]' || true)
 [ -z "$bad" ] || fail "a shipped mailer has U= with a group name: $bad"
@@ -485,7 +485,7 @@ say "flush: a plain sendmail -q leaves it all held"
 
 # Sendmail's own ETRN, open to any client on its port, is refused (noetrn)
 replies=$(smtp_session "$FLUSH_PORT" "EHLO client.test" "ETRN client.example.net" "QUIT")
-echo "$replies" | grep -qx '502 5.7.0 Sorry, we do not allow this operation' ||
+grep -qx '502 5.7.0 Sorry, we do not allow this operation' <<<"$replies" ||
 	fail "Sendmail's own ETRN was not refused: $replies"
 say "flush: Sendmail's own ETRN answers 502 (noetrn)"
 

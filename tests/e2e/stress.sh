@@ -72,7 +72,7 @@ out=$( (exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 	for _ in $(seq 1 20); do printf 'x' >&3 2>/dev/null || break; sleep 1; done &
 	timeout 20 cat <&3 2>/dev/null || true) )
 took=$(($(date +%s) - start))
-echo "$out" | grep -q '^421 4.4.2 mx.test Error: timeout exceeded' || fail "no 421 for the slow client: $out"
+grep -q '^421 4.4.2 mx.test Error: timeout exceeded' <<<"$out" || fail "no 421 for the slow client: $out"
 [ "$took" -le 12 ] || fail "the slow client kept etrnd for $took s (deadline 5 s)"
 grep -q 'why=deadline' "$T/etrnd.log" || fail "no why=deadline in the log"
 say "a client sending one byte a second was cut at the deadline with 421 after ${took}s"
