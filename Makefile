@@ -44,7 +44,7 @@ DYN_CFLAGS = -DLIBTLS_SONAME='"$(LIBTLS_SONAME)"' -DLIBCRYPT_SONAME='"$(LIBCRYPT
 # static binary must not load NSS modules. make STATIC=1 B=build/static
 # BINDIR=build/static/bin keeps it beside the default build.
 ifeq ($(STATIC),1)
-STATIC_CFLAGS = -DETRND_STATIC
+STATIC_CFLAGS = -DETRND_STATIC -ffunction-sections
 # Linked by lld, which lays the functions out in the order a session runs
 # them (src/static.order, from scripts/static-order.sh: make static-order):
 # libc's parts are spread over a megabyte of a static binary, and each
