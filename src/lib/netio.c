@@ -11,13 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "tlsio.h"
 
 long long netio_now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_read(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "log.h"
 #include "queue.h"
 #include "spool.h"
@@ -141,7 +142,7 @@ static int write_trigger(struct queuestart *c, const struct node *n, const char 
 	struct timespec now;
 	struct trigger t = {.version = TRIGGER_VERSION, .pid = c->pid};
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_read(CLOCK_REALTIME, &now);
 	t.time = (long long)now.tv_sec;
 	memcpy(t.node, n->name, n->len + 1);
 	copy(t.rule, sizeof t.rule, rule);
