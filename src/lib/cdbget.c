@@ -48,7 +48,8 @@ static int record(int fd, unsigned long pos, const char *key, size_t klen, unsig
 		return 0;
 	unsigned long len = le32(head + 4);
 	if (len > size) {
-		errno = EPROTO;
+		*vlen = len;
+		errno = EMSGSIZE;
 		return -1;
 	}
 	if (get(fd, val, len, (unsigned long long)pos + 8 + klen) < 0)

@@ -11,10 +11,11 @@
 #define CDBGET_KEY_MAX 512
 
 /* Finds key in the cdb open on fd and reads its value into val[size]:
- * 1 found (*vlen set), 0 absent, -1 error (errno: EPROTO for a file that
- * is not a cdb, is cut short or has a value over size for this key,
- * EINVAL for a key over CDBGET_KEY_MAX, else pread()'s). Slots are read 8 at a time:
- * a key found in its first slot costs 4 reads, an absent one 2 or 3. */
+ * 1 found (*vlen set), 0 absent, -1 error (errno: EMSGSIZE for a value
+ * over size, its length in *vlen; EPROTO for a file that is not a cdb or
+ * is cut short; EINVAL for a key over CDBGET_KEY_MAX; else pread()'s).
+ * Slots are read 8 at a time: a key found in its first slot costs 4
+ * reads, an absent one 2 or 3. */
 int cdbget(int fd, const char *key, size_t klen, unsigned char *val, size_t size, size_t *vlen);
 
 #endif

@@ -45,13 +45,27 @@ static int policy_open(struct policy *p)
 	return p->fd < 0 ? -1 : 0;
 }
 
+/* A value up to VALUE_ON_STACK octets (most rules) is read into a buffer
+ * on the stack, in pages the session's deeper calls touch anyway; a
+ * longer one (many users=, a long run=) is read again into the static
+ * buffer of the largest, a page fault of its own (make bench). */
+#define VALUE_ON_STACK 512
+
 /* 1 found and decoded, 0 absent, -1 error. */
 static int find(struct policy *p, const char *key, size_t len, struct rule *r)
 {
-	static unsigned char v[RULE_VALUE_MAX];
+	static unsigned char large[RULE_VALUE_MAX];
+	unsigned char small[VALUE_ON_STACK];
+	unsigned char *v = small;
 	size_t vlen;
 
-	int rc = cdbget(p->fd, key, len, v, sizeof v, &vlen);
+	int rc = cdbget(p->fd, key, len, small, sizeof small, &vlen);
+	if (rc < 0 && errno == EMSGSIZE && vlen <= sizeof large) {
+		v = large;
+		rc = cdbget(p->fd, key, len, large, sizeof large, &vlen);
+	}
+	if (rc < 0 && errno == EMSGSIZE)
+		errno = EPROTO; /* over RULE_VALUE_MAX: not what etrnd-rules writes */
 	if (rc <= 0)
 		return rc;
 	if (rule_decode(r, v, vlen) < 0) {

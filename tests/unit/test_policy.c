@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* Lookups in a compiled cdb, and who may start a rule's node. */
+#include <cdb.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy.h"
 #include "rulecompile.h"
@@ -104,6 +107,47 @@ Test(policy, missing_and_corrupt_cdb)
 	fclose(f);
 	policy_init(&p, tu_path(d, "junk.cdb"));
 	cr_assert_eq(policy_lookup(&p, &n, key, &r), -1);
+	policy_close(&p);
+	tu_rmtree(d);
+}
+
+/* A rule's value is read into a small buffer first (policy.c); a longer
+ * one is read whole, and one over RULE_VALUE_MAX is a broken cdb. */
+Test(policy, a_long_value_is_read_whole_and_an_oversized_one_refused)
+{
+	char *d = tu_tmpdir();
+	const char *cdb = tu_path(d, "etrn.cdb");
+	char text[2048], word[901];
+	memset(word, 'x', 900);
+	word[900] = '\0';
+	snprintf(text, sizeof text, "big.example run=\"/bin/echo %s\"\nsmall.example\n", word);
+	cr_assert_eq(compile(d, text, cdb, NULL), COMPILE_OK);
+	struct policy p;
+	struct node n;
+	struct rule r;
+	char key[NODE_BUF];
+	policy_init(&p, cdb);
+	node_parse(&n, "big.example", 11, 0);
+	cr_assert_eq(policy_lookup(&p, &n, key, &r), 1);
+	cr_assert_eq(r.run.n, 2);
+	cr_assert_str_eq(r.run.buf + strlen(r.run.buf) + 1, word);
+	cr_expect_str_eq(lookup(&p, "small.example"), "small.example");
+	policy_close(&p);
+
+	const char *bad = tu_path(d, "oversized.cdb");
+	int fd = open(bad, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	struct cdb_make cm;
+	cr_assert_eq(cdb_make_start(&cm, fd), 0);
+	static unsigned char v[RULE_VALUE_MAX + 1];
+	v[0] = RULE_FORMAT;
+	cr_assert_eq(cdb_make_add(&cm, "a.example", 9, v, sizeof v), 0);
+	cr_assert_eq(cdb_make_finish(&cm), 0);
+	close(fd);
+	policy_init(&p, bad);
+	node_parse(&n, "a.example", 9, 0);
+	errno = 0;
+	cr_assert_eq(policy_lookup(&p, &n, key, &r), -1);
+	cr_assert_eq(errno, EPROTO);
 	policy_close(&p);
 	tu_rmtree(d);
 }
