@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/authcheck.h"
@@ -21,7 +20,6 @@
 #include "lib/num.h"
 #include "lib/odmr.h"
 #include "lib/privs.h"
-#include "lib/queue.h"
 #include "lib/queuestart.h"
 #include "lib/sandbox.h"
 #include "lib/serve.h"
@@ -126,9 +124,9 @@ static void our_name(char *out, const char *flag)
  * that .bss starts with it: then its first part shares the page the kernel
  * already zeroes past the end of .data at exec. Each page a session first
  * touches is a page fault (make bench counts them), so the parts every
- * session writes come first: the small ones, then the line reader, whose
- * input buffer is written from its start. The reply buffer is the next
- * page; TLS's and ODMR's state stay apart, touched only with -C or -O. */
+ * session writes come first: the small ones, the reply buffer, then the
+ * line reader, whose input buffer is written from its start. TLS's and
+ * ODMR's state stay apart, touched only with -C or -O. */
 static struct {
 	/* With -S the client waits for a TLS handshake: a plaintext 421
 	 * would only confuse it, so then nothing is written. */
