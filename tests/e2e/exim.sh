@@ -350,7 +350,7 @@ grep -q "run node=client.example.net rule=client.example.net cmd=$FLUSH status=e
 grep -q 'text="etrnd-exim-flush: node=client.example.net queued=5 left=0 exim=0"' \
 	"$T/runner4.log" || { cat "$T/runner4.log"; fail "no count logged"; }
 holdset expect "$T/client" client.example.net || fail "the client's sink"
-ex flush -bpru | grep -qx ' *s2@notclient.example.net' || fail "the shared message's other recipient left"
+grep -qx ' *s2@notclient.example.net' <<<"$(ex flush -bpru)" || fail "the shared message's other recipient left"
 [ "$(ex flush -bpc)" = 6 ] || fail "exim holds $(ex flush -bpc) messages, expected 6"
 say "ETRN client.example.net: 250; the runner's flush delivered exactly its 5 messages, s2@notclient stays"
 
@@ -377,7 +377,7 @@ grep -q "run node=sub.example.org rule=@example.org cmd=$FLUSH status=exit:0" \
 	"$T/runner6.log" || { cat "$T/runner6.log"; fail "no successful run logged"; }
 [ "$(sink_count client)" = 1 ] && grep -qx 'X-Sink-Rcpt: <b@sub.example.org>' "$T/client/new/"* ||
 	fail "ETRN sub.example.org delivered: $(cat "$T/client/new/"* | grep X-Sink-Rcpt)"
-ex flush -bpru | grep -qx ' *a@example.org' || fail "a@example.org left with sub.example.org"
+grep -qx ' *a@example.org' <<<"$(ex flush -bpru)" || fail "a@example.org left with sub.example.org"
 say "ETRN sub.example.org, under @example.org: only sub.example.org's message"
 
 # Nothing queued: the shipped rule logs exit 1 and "nothing queued", as the
@@ -408,7 +408,7 @@ sed -e "s|^spool_directory = .*|spool_directory = $T/flush/spool|" \
 	-e "s|^\.include $T/flush/main.conf\$|domainlist etrnd_held = $held\nhold_domains = +etrnd_held|" \
 	"$T/flush/exim.conf" > "$T/old/exim.conf"
 chmod 644 "$T/old/exim.conf"
-ex old -bP hold_domains | grep -q etrnd_held || fail "the old configuration has no hold_domains"
+grep -q etrnd_held <<<"$(ex old -bP hold_domains)" || fail "the old configuration has no hold_domains"
 ex old -q
 [ "$(sink_count client)" = 0 ] || fail "hold_domains did not hold"
 ex old -Rf client.example.net

@@ -200,8 +200,8 @@ etrn_expect "$ETRN_PORT" client.example.net \
 wait_until 20 bash -c "grep -q 'run node=client.example.net .*status=exit:75 .*attempt=1\$' '$T/runnerd.log'" ||
 	{ cat "$T/runnerd.log"; fail "no failed first attempt with the sink gone"; }
 [ "$(count_files "$CL/new")" -eq 2 ] || fail "the sink was gone, but messages left the maildir"
-deliver_log "$T/runnerd.log" | grep -q "done node=client.example.net messages=2 sent=0 deferred=3 failed=0 status=75\$" &&
-	deliver_log "$T/runnerd.log" | grep -q "dest=- .* reply=.451 127.0.0.1: Connection refused.\$" ||
+grep -q "done node=client.example.net messages=2 sent=0 deferred=3 failed=0 status=75\$" <<<"$(deliver_log "$T/runnerd.log")" &&
+	grep -q "dest=- .* reply=.451 127.0.0.1: Connection refused.\$" <<<"$(deliver_log "$T/runnerd.log")" ||
 	{ cat "$T/runnerd.log"; fail "the sink gone: not logged as a refused connection and status 75"; }
 say "sink gone: $(grep -o 'run node=client.example.net .*attempt=1$' "$T/runnerd.log"), both messages kept"
 

@@ -132,7 +132,7 @@ say "postqueue -s @example.org: exit 69: $out"
 etrn_expect "$ETRN_PORT" @example.org "250 2.0.0 OK, queuing for node @example.org started"
 runner "$T/bare.cdb" "$T/r2.log"
 [ "$RC" -eq 1 ] && grep -q "run node=@example.org .*cmd=$PFSBIN/postqueue status=exit:69 " "$T/r2.log" &&
-	deliver_log "$T/r2.log" | grep -qF 'invalid destination: ?@example.org?' ||
+	grep -qF 'invalid destination: ?@example.org?' <<<"$(deliver_log "$T/r2.log")" ||
 	{ cat "$T/r2.log"; fail "the bare rule for @example.org: runner exit $RC"; }
 [ -f "$Q/new/@example.org" ] || fail "the failed run's trigger is not back in new/"
 pf_settled "$P" 4 && [ "$(sink_count "$T/sink")" -eq 0 ] || fail "the bare @example.org rule moved mail"

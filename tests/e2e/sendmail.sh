@@ -465,7 +465,7 @@ FLUSH_PID=$SM_PID
 # The queue as "RCPT RCPT ..." (recipients not yet delivered), and whether
 # any queue file is locked (a delivery under way: sendmail -bp marks it *).
 queued() { "$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | sed -n 's/^[[:space:]]\{1,\}<\(.*\)>$/\1/p' | sort | paste -sd' '; }
-idle() { ! "$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | grep -q '^[[:alnum:]]\{1,\}\*'; }
+idle() { ! grep -q '^[[:alnum:]]\{1,\}\*' <<<"$("$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null)"; }
 ALL_Q="s1@client.example.net s2@notclient.example.net u1@client.example.net u2@client.example.net u3@client.example.net u4@client.example.net x@client-example.net x@client.example.net.evil.test x@example.org x@notclient.example.net x@sub.example.org"
 Q=$(printf '%s\n' $ALL_Q | sort | paste -sd' ')
 
@@ -580,7 +580,7 @@ runner 1
 runlog "run node=notclient.example.net rule=notclient.example.net cmd=$SMF status=exit:75 "
 runout notclient.example.net "etrnd-sendmail-flush: node=notclient.example.net messages=1 left=1 sendmail=0"
 [ "$(queued)" = "$Q" ] || fail "queued after the failed run: $(queued)"
-"$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null | grep -q 'Deferred: Connection refused by \[127.0.0.1\]' ||
+grep -q 'Deferred: Connection refused by \[127.0.0.1\]' <<<"$("$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>/dev/null)" ||
 	fail "no delivery attempt recorded: $("$T/smx" -C "$T/sm-flush/sendmail.cf" -bp 2>&1)"
 say "flush: ETRN notclient.example.net with its server down: deferred (sendmail exited 0), status=exit:75 in the runner's log"
 stop_pid "$FLUSH_PID"
