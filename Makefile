@@ -304,7 +304,7 @@ bench:
 # The ordering file of STATIC=1, made again from the static etrnd's
 # session (scripts/static-order.sh says how and why).
 static-order:
-	@sh scripts/deps.sh build bench
+	@sh scripts/deps.sh build order
 	@$(MAKE) --no-print-directory STATIC=1 B=$(STATIC_B) BINDIR=$(STATIC_B)/bin all
 	sh scripts/static-order.sh $(STATIC_B)/bin/etrnd >src/static.order.new
 	mv src/static.order.new src/static.order

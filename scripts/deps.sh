@@ -30,6 +30,8 @@ pkgs_build="make gcc lld libcdb-dev libcriterion-dev tinycdb libtls-dev libcrypt
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_valgrind="valgrind"
 pkgs_bench="valgrind time strace"
+# make static-order: the session's functions as they run (static-order.sh)
+pkgs_order="gdb"
 pkgs_lint="cppcheck clang-tidy clang-format mandoc"
 pkgs_e2e="ucspi-tcp-ipv6 daemontools runit fetchmail msmtp socat python3 mandoc strace
 	openssl
