@@ -151,15 +151,24 @@ static void die_temp(const char *host, const char *why)
 	exit(EXIT_TEMP);
 }
 
-/* Writes only beneath QUEUEDIR from here on, where the kernel allows it. */
-static void sandbox(const struct options *o, const char *host)
+/* Writes only beneath QUEUEDIR (and -O's spool root) from here on, where
+ * the kernel allows it. QUEUEDIR is opened once, for the sandbox and the
+ * session's triggers alike: the rule covers the very directory the
+ * triggers go to. Returns its fd, or -1 (opened again at the first use). */
+static int sandbox(const struct options *o, const char *host)
 {
-	const char *why, *dirs[2] = {o->queuedir, o->spool_root};
-	int abi = sandbox_dirs(dirs, o->odmr ? 2 : 1, &why);
+	const char *why;
+	int fds[2] = {open(o->queuedir, O_PATH | O_DIRECTORY | O_CLOEXEC), -1};
+	if (o->odmr)
+		fds[1] = open(o->spool_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int abi = sandbox_fds(fds, o->odmr ? 2 : 1, &why);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	if (abi < 0)
 		die_temp(host, why);
 	if (abi == 0)
 		log_msg("warning", "sandbox", why);
+	return fds[0];
 }
 
 /* -O: a spool root that cannot be resolved (missing, unreadable) makes
@@ -247,10 +256,10 @@ int main(int argc, char **argv)
 		die_temp(host, err);
 	if (!o.user && geteuid() == 0)
 		log_msg("warning", "reason", "running as root; use -u USER");
-	sandbox(&o, host);
+	int queuefd = sandbox(&o, host);
 	netio_init(n, 0, 1, o.idle, o.deadline);
 	out_init(out, sess.outmem, sizeof sess.outmem, netio_write, n);
-	queuestart_init(ctx, o.cdb, o.queuedir, &client, host);
+	queuestart_init(ctx, o.cdb, o.queuedir, queuefd, &client, host);
 	if (!o.odmr)
 		queuestart_check(ctx);
 	session_init(s, host, queuestart_etrn, ctx, out);

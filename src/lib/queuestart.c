@@ -18,13 +18,13 @@
 #include "spool.h"
 #include "trigger.h"
 
-void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
+void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir, int queuefd,
 		     const struct addr *client, const char *host)
 {
 	memset(c, 0, sizeof *c);
 	policy_init(&c->policy, cdb_path);
 	c->queuedir = queuedir;
-	trigger_dirs_init(&c->dirs, -1);
+	trigger_dirs_init(&c->dirs, queuefd);
 	c->pid = log_pid(); /* one getpid() per process */
 	c->client = *client;
 	addr_format(client, c->client_text, sizeof c->client_text);

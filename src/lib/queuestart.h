@@ -22,7 +22,8 @@ struct queuestart {
 	struct rule *rule;  /* the ETRN's rule, mapped at the first (queuestart.c) */
 };
 
-void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir,
+/* queuefd: QUEUEDIR already open (O_PATH), kept for the session; or -1. */
+void queuestart_init(struct queuestart *c, const char *cdb_path, const char *queuedir, int queuefd,
 		     const struct addr *client, const char *host);
 /* Opens the queue as the session will use it (after -u and the sandbox)
  * and logs a warning for each part that cannot take a trigger, so that a

@@ -51,19 +51,17 @@ static int make_ruleset(int abi, uint64_t fs)
 	return (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 }
 
-/* Allows writes beneath dir; a missing directory allows nothing. */
-static int allow(int rs, uint64_t fs, const char *dir)
+/* Allows writes beneath the directory open on fd; -1 (a directory that
+ * could not be opened) allows nothing. */
+static int allow(int rs, uint64_t fs, int fd)
 {
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct landlock_path_beneath_attr beneath = {.allowed_access = fs, .parent_fd = fd};
-	int rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
-	close(fd);
-	return rc;
+	return (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
 }
 
-int sandbox_dirs(const char *const *dirs, size_t n, const char **why)
+int sandbox_fds(const int *fds, size_t n, const char **why)
 {
 	int abi =
 	    (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -78,7 +76,7 @@ int sandbox_dirs(const char *const *dirs, size_t n, const char **why)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (allow(rs, fs, dirs[i]) < 0) {
+		if (allow(rs, fs, fds[i]) < 0) {
 			close(rs);
 			*why = "landlock_add_rule failed";
 			return -1;
@@ -91,6 +89,23 @@ int sandbox_dirs(const char *const *dirs, size_t n, const char **why)
 	}
 	close(rs);
 	*why = "";
+	return abi;
+}
+
+int sandbox_dirs(const char *const *dirs, size_t n, const char **why)
+{
+	int fds[SANDBOX_DIRS_MAX] = {0}; /* the first n are set below */
+
+	if (n > SANDBOX_DIRS_MAX) {
+		*why = "too many directories";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int abi = sandbox_fds(fds, n, why);
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return abi;
 }
 

@@ -11,7 +11,13 @@
 /* Returns the Landlock ABI version applied (>= 1), 0 when the kernel has
  * no Landlock (nothing applied; *why says so), or -1 on failure (*why). */
 int sandbox_queue(const char *queuedir, const char **why);
+/* The most directories sandbox_dirs() takes. */
+#define SANDBOX_DIRS_MAX 4
 /* The same with several directories. */
 int sandbox_dirs(const char *const *dirs, size_t n, const char **why);
+/* The same with directories the caller has open (O_PATH is enough): the
+ * rule then covers the very directory the caller goes on using. A
+ * negative fd allows nothing. */
+int sandbox_fds(const int *fds, size_t n, const char **why);
 
 #endif
