@@ -646,6 +646,14 @@ Test(etrnd, a_symlinked_new_is_refused)
 	symlinked_part("new");
 }
 
+/* etrnd's warning at the start about a part of the queue. */
+static void expect_queue_warning(const char *err, const char *path, const char *reason)
+{
+	char want[4200];
+	snprintf(want, sizeof want, "warning queue=%s reason=\"%s\"\n", path, reason);
+	cr_assert(strstr(err, want), "%s", err);
+}
+
 /* tmp/ is required: a queue without it is named in the log at the start. */
 Test(etrnd, a_queue_without_tmp_is_named_in_the_log)
 {
@@ -655,10 +663,7 @@ Test(etrnd, a_queue_without_tmp_is_named_in_the_log)
 	cr_assert_str_eq(r.out, "220 mx.example ESMTP\r\n250 2.0.0 OK\r\n"
 				"458 4.3.0 Unable to queue messages for node client.example.net\r\n"
 				"221 2.0.0 mx.example closing connection\r\n");
-	char want[4200];
-	snprintf(want, sizeof want, "warning queue=%s/tmp reason=\"No such file or directory\"\n",
-		 queue);
-	cr_assert(strstr(r.err, want), "%s", r.err);
+	expect_queue_warning(r.err, tu_path(queue, "tmp"), "No such file or directory");
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
 	tu_run_free(&r);
 }
@@ -676,10 +681,7 @@ Test(etrnd, a_missing_queuedir_is_named_in_the_log)
 				"458 4.3.0 Unable to queue messages for node client.example.net\r\n"
 				"458 4.3.0 Unable to queue messages for node @example.org\r\n"
 				"221 2.0.0 mx.example closing connection\r\n");
-	char want[4200];
-	snprintf(want, sizeof want, "warning queue=%s reason=\"No such file or directory\"\n",
-		 gone);
-	cr_assert(strstr(r.err, want), "%s", r.err);
+	expect_queue_warning(r.err, gone, "No such file or directory");
 	cr_assert(!strstr(r.err, "/tmp reason="), "%s", r.err);
 	cr_assert(!strstr(r.err, "/new reason="), "%s", r.err);
 	cr_assert(
@@ -783,10 +785,8 @@ Test(etrnd, the_longest_domain_gets_a_trigger)
 	tu_run_free(&r);
 }
 
-/* The cdb truncated in place under a running session (not replaced by
- * rename as etrnd-rules does): the next lookup is a 458 and a log line. It
- * was a SIGBUS while the cdb was mapped. */
-Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
+/* etrnd on a socketpair (*sock), its log (-l stderr) on a pipe (*log). */
+static pid_t spawn_logging(int *sock, int *log)
 {
 	int sv[2], errp[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -794,30 +794,53 @@ Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
 	const char *extra[] = {"-l", "stderr", NULL};
 	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
 	close(sv[1]), close(errp[1]);
-	const char *first = "ETRN client.example.net\r\n";
-	cr_assert_eq(write(sv[0], first, strlen(first)), (ssize_t)strlen(first));
+	*sock = sv[0], *log = errp[0];
+	return pid;
+}
+
+/* Sends a command and reads the replies until one ends with marker. */
+static void say_and_wait(int sock, const char *cmd, const char *marker)
+{
 	char buf[4096];
 	size_t n = 0;
-	while (!strstr(buf, "started\r\n") && n < sizeof buf - 1) { /* the cdb is open */
-		struct pollfd p = {sv[0], POLLIN, 0};
-		cr_assert_eq(poll(&p, 1, 10000), 1, "no reply to the first ETRN");
-		ssize_t r = read(sv[0], buf + n, sizeof buf - 1 - n);
+	buf[0] = '\0';
+	cr_assert_eq(write(sock, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	while (!strstr(buf, marker)) {
+		cr_assert_lt(n, sizeof buf - 1, "no %s in %s", marker, buf);
+		cr_assert_eq(tu_readable(sock, 10000), 1, "no reply to %s", cmd);
+		ssize_t r = read(sock, buf + n, sizeof buf - 1 - n);
 		cr_assert_gt(r, 0);
 		n += (size_t)r;
 		buf[n] = '\0';
 	}
+}
+
+/* Sends the rest of the session: its replies, and etrnd's exit status. */
+static char *finish(int sock, pid_t pid, const char *rest, int *status)
+{
+	cr_assert_eq(write(sock, rest, strlen(rest)), (ssize_t)strlen(rest));
+	char *got = tu_slurp_fd(sock, 10, NULL);
+	*status = tu_wait_exit(pid, 10);
+	close(sock);
+	return got;
+}
+
+/* The cdb truncated in place under a running session (not replaced by
+ * rename as etrnd-rules does): the next lookup is a 458 and a log line. It
+ * was a SIGBUS while the cdb was mapped. */
+Test(etrnd, a_cdb_truncated_during_the_session_is_458_not_a_crash)
+{
+	int sock, logfd, status;
+	pid_t pid = spawn_logging(&sock, &logfd);
+	say_and_wait(sock, "ETRN client.example.net\r\n", "started\r\n"); /* the cdb is open */
 	cr_assert_eq(truncate(cdb, 0), 0);
-	const char *rest = "ETRN @example.org\r\nNOOP\r\nQUIT\r\n";
-	cr_assert_eq(write(sv[0], rest, strlen(rest)), (ssize_t)strlen(rest));
-	char *got = tu_slurp_fd(sv[0], 10, NULL);
-	int status = tu_wait_exit(pid, 10);
+	char *got = finish(sock, pid, "ETRN @example.org\r\nNOOP\r\nQUIT\r\n", &status);
 	cr_assert_eq(status, 0, "etrnd ended with status %d (128 + %d is SIGBUS)", status, SIGBUS);
 	cr_assert_str_eq(got, "458 4.3.0 Unable to queue messages for node @example.org\r\n"
 			      "250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
-	char *log = tu_slurp_fd(errp[0], 2, NULL);
+	char *log = tu_slurp_fd(logfd, 2, NULL);
 	cr_assert(strstr(log, "node=@example.org rule=- code=458 reason=cdb-error"), "%s", log);
 	free(got), free(log);
-	close(sv[0]);
 }
 
 /* The ETRN's rule lives in memory mapped at the first ETRN (queuestart.c).
@@ -833,23 +856,9 @@ Test(etrnd, an_etrn_whose_rule_cannot_be_mapped_is_458_and_logged)
 #if defined(__SANITIZE_ADDRESS__)
 	cr_skip_test("skipped under AddressSanitizer: its mappings need room");
 #endif
-	int sv[2], errp[2];
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	cr_assert_eq(pipe(errp), 0);
-	const char *extra[] = {"-l", "stderr", NULL};
-	pid_t pid = spawn(sv[1], sv[1], errp[1], extra, NULL);
-	close(sv[1]), close(errp[1]);
-	cr_assert_eq(write(sv[0], "NOOP\r\n", 6), 6);
-	char buf[4096];
-	size_t n = 0;
-	buf[0] = '\0';
-	while (!strstr(buf, "250 2.0.0 OK\r\n") && n < sizeof buf - 1) { /* set up, waiting */
-		cr_assert_eq(tu_readable(sv[0], 10000), 1, "no reply to NOOP");
-		ssize_t r = read(sv[0], buf + n, sizeof buf - 1 - n);
-		cr_assert_gt(r, 0);
-		n += (size_t)r;
-		buf[n] = '\0';
-	}
+	int sock, logfd, status;
+	pid_t pid = spawn_logging(&sock, &logfd);
+	say_and_wait(sock, "NOOP\r\n", "250 2.0.0 OK\r\n"); /* set up, waiting */
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	char *st = tu_read(path, NULL);
@@ -860,18 +869,15 @@ Test(etrnd, an_etrn_whose_rule_cannot_be_mapped_is_458_and_logged)
 	free(st);
 	struct rlimit lim = {kib * 1024, kib * 1024};
 	cr_assert_eq(prlimit(pid, RLIMIT_AS, &lim, NULL), 0, "prlimit: %s", strerror(errno));
-	const char *rest = "ETRN client.example.net\r\nNOOP\r\nQUIT\r\n";
-	cr_assert_eq(write(sv[0], rest, strlen(rest)), (ssize_t)strlen(rest));
-	char *got = tu_slurp_fd(sv[0], 10, NULL);
-	cr_assert_eq(tu_wait_exit(pid, 10), 0);
+	char *got = finish(sock, pid, "ETRN client.example.net\r\nNOOP\r\nQUIT\r\n", &status);
+	cr_assert_eq(status, 0);
 	cr_assert_str_eq(got, "458 4.3.0 Unable to queue messages for node client.example.net\r\n"
 			      "250 2.0.0 OK\r\n221 2.0.0 mx.example closing connection\r\n");
-	char *log = tu_slurp_fd(errp[0], 2, NULL);
+	char *log = tu_slurp_fd(logfd, 2, NULL);
 	cr_assert(strstr(log, "node=client.example.net rule=- code=458 reason=out-of-memory"), "%s",
 		  log);
 	cr_assert_eq(tu_count(tu_path(queue, "new")), 0);
 	free(got), free(log);
-	close(sv[0]);
 }
 
 /* The libraries of TLS and of password hashes are opened when TLS is set
