@@ -109,6 +109,17 @@ int rule_command_word_ok(const char *s, size_t len)
 
 /* -- text and paths -------------------------------------------------- */
 
+/* Lower-case hex digits only, in exactly v[0..len): a cdb value's text is
+ * not NUL-terminated (strspn() read past it into the next attribute, or
+ * into what was left in the buffer: valgrind, reading onto the stack). */
+static int lower_hex(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 static const char *text_check(const struct rule_attr *a, const char *v, size_t len)
 {
 	if (len < a->min)
@@ -123,7 +134,7 @@ static const char *text_check(const struct rule_attr *a, const char *v, size_t l
 		return passwd_error()
 			   ? passwd_error()
 			   : "not a crypt(3) hash of a supported method (use etrnd-rules -p)";
-	if (a->kind == ATTR_CRAM && (len != CRAM_HEX || strspn(v, "0123456789abcdef") < len))
+	if (a->kind == ATTR_CRAM && (len != CRAM_HEX || !lower_hex(v, len)))
 		return "not 64 lower-case hex digits (use etrnd-rules -c)";
 	return NULL;
 }
