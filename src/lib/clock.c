@@ -4,8 +4,8 @@
  * call maps them into the process (vvar and, on a KVM guest, the
  * paravirtual clock's page): page faults that cost an etrnd session about
  * 45 us on make bench's machine (paired runs: doc/DECISIONS). etrnd reads
- * the clock a few times per session, each system call well under a
- * microsecond, so it asks the kernel. Long-lived programs (the runner)
+ * the clock six times a session, each system call about a microsecond
+ * there, so it asks the kernel. Long-lived programs (the runner)
  * keep libc's clock_gettime(). */
 #include "clock.h"
 

@@ -70,3 +70,15 @@ Test(sandbox, writes_only_beneath_the_queue)
 	cr_assert_eq(access(tu_path(d, "outside"), F_OK), -1);
 	tu_rmtree(d);
 }
+
+/* More directories than SANDBOX_DIRS_MAX: refused before anything is
+ * opened or applied (this test process stays unsandboxed). */
+Test(sandbox, too_many_directories_are_refused)
+{
+	const char *dirs[SANDBOX_DIRS_MAX + 1];
+	for (size_t i = 0; i < SANDBOX_DIRS_MAX + 1; i++)
+		dirs[i] = "/";
+	const char *why = NULL;
+	cr_assert_eq(sandbox_dirs(dirs, SANDBOX_DIRS_MAX + 1, &why), -1);
+	cr_assert_str_eq(why, "too many directories");
+}
