@@ -42,9 +42,10 @@ int main(int argc, char **argv)
 		(void)!write(3, line, n);
 		return EXIT_TEMP;
 	}
-	netio_init(&p.net, 0, 1, 0, 0);
+	long long now = netio_now_ms();
+	netio_init(&p.net, 0, 1, 0, 0, now);
 	p.net.idle_ms = idle; /* etrnd passes milliseconds */
-	p.net.deadline_ms = netio_now_ms() + left;
+	p.net.deadline_ms = now + left;
 	p.sock = 3;
 	int rc = tlsproxy_run(&p, 4, 5, argv[3], argv[4]);
 	/* _exit: the close_notify is out; what OpenSSL would free at exit goes

@@ -22,7 +22,8 @@ long long netio_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_s)
+void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_s,
+		long long start_ms)
 {
 	/* field by field: zeroing the 16 KiB input buffer cost a session 4
 	 * page faults and 16,000 instructions (make bench) */
@@ -32,7 +33,7 @@ void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_
 	n->tls = NULL;
 	n->timed_out = 0;
 	n->idle_ms = idle_s * 1000;
-	n->deadline_ms = netio_now_ms() + (long long)session_s * 1000;
+	n->deadline_ms = start_ms + (long long)session_s * 1000;
 }
 
 void netio_grace(struct netio *n)

@@ -58,8 +58,12 @@ struct netio {
 	struct netio_lines lines;
 };
 
+/* CLOCK_MONOTONIC in milliseconds. */
 long long netio_now_ms(void);
-void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_s);
+/* The session's deadline is session_s after start_ms, a netio_now_ms()
+ * the caller read when it began (etrnd: its first; one clock read less). */
+void netio_init(struct netio *n, int infd, int outfd, long idle_s, long session_s,
+		long long start_ms);
 /* Returns an event; for NETIO_LINE, *line and *len point into n->in, valid
  * until the next call. Flushes o before it blocks. */
 int netio_getline(struct netio *n, struct outbuf *o, const char **line, size_t *len);

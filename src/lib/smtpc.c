@@ -15,7 +15,7 @@
 
 void smtpc_init(struct smtpc *c, int fd, long reply_s, long session_s)
 {
-	netio_init(&c->io, fd, fd, reply_s, session_s);
+	netio_init(&c->io, fd, fd, reply_s, session_s, netio_now_ms());
 	out_init(&c->out, c->outmem, sizeof c->outmem, netio_write, &c->io);
 	c->reply_ms = reply_s * 1000;
 	c->deadline_ms = c->io.deadline_ms;

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	f.fd = sv[1];
 	write_chunks(&f);
-	netio_init(&n, sv[0], sv[0], 30, 60);
+	netio_init(&n, sv[0], sv[0], 30, 60, netio_now_ms());
 	out_init(&out, outmem, sizeof outmem, netio_write, &n);
 	size_t pos = 0;
 	for (;;) {

@@ -1280,7 +1280,7 @@ static void script_start(struct script *s, const char *const *args)
 	s->p = start_proc(argv, 1, (const char *[]){"ETRN_PASSWORD=secret", NULL});
 	s->conn = tcp_accept(s->l, &s->p);
 	cr_assert_geq(s->conn, 0, "etrn did not connect");
-	netio_init(&s->io, s->conn, s->conn, 20, 60);
+	netio_init(&s->io, s->conn, s->conn, 20, 60, netio_now_ms());
 	out_init(&s->out, s->outmem, sizeof s->outmem, netio_write, &s->io);
 }
 
