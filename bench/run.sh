@@ -47,13 +47,24 @@ chmod 755 "$T" "$S"
 # page cache can hold a freshly linked file in small pieces, and its
 # sessions then take more page faults (here: the static etrnd 2 more and
 # about 50 us, its floor 2 more and about 30 us). The floors are copied
-# alike.
-installed() { # installed FILE...: copies them into $T/inst/N/, N counting
-	local d
+# alike. Where a copy's pages landed is that copy's luck, too: six copies
+# of one static etrnd differed by up to 40 us a session (3%). So the
+# sessions of each program take COPIES copies in turn (bench/sessions'
+# copy=), and a ratio compares programs, not two copies' luck.
+COPIES=4
+installed() { # installed FILE...: copies them into $T/inst/N/ and N/2..COPIES/
+	local d i
 	d=$T/inst/$(($(find "$T/inst" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) + 1))
-	mkdir -p "$d"
-	install -m 755 "$@" "$d/"
-	echo "$d"
+	for ((i = 1; i <= COPIES; i++)); do
+		mkdir -p "$d/$i"
+		install -m 755 "$@" "$d/$i/"
+	done
+	echo "$d/1"
+}
+# copies PATH: the copy= options for PATH's other copies (one per line)
+copies() {
+	local i
+	for ((i = 2; i <= COPIES; i++)); do echo "copy=${1%/*/*}/$i/${1##*/}"; done
 }
 BIN=$(installed "$BIN"/*)
 SBIN=$(installed "$SBIN"/*)
@@ -61,6 +72,12 @@ NBIN=$(installed "$NBIN"/*)
 DBIN=$(installed "$DBIN"/*)
 FLOOR=$(installed "$FLOOR")/floor
 SFLOOR=$(installed "$SFLOOR")/floor
+mapfile -t CF < <(copies "$FLOOR")
+mapfile -t CSF < <(copies "$SFLOOR")
+mapfile -t CE < <(copies "$BIN/etrnd")
+mapfile -t CS < <(copies "$SBIN/etrnd")
+mapfile -t CN < <(copies "$NBIN/etrnd")
+mapfile -t CD < <(copies "$DBIN/etrnd")
 PIDS=""
 PF_DIRS=""
 cleanup() {
@@ -202,24 +219,25 @@ r "each section gives its own. Sessions: $ROUNDS rounds x $PER sessions of each 
 r "the programs taking turns session by session; times are medians with p10 and p90;"
 r "ratios are what to compare, and per-round ratios show how steady they are."
 r "Sessions run as $OWN (etrnd as deployed, under a launcher's -u), except in section 6."
-r "Every program and floor runs from a copy made with install(1), as make install makes"
-r "it, not from the file the linker wrote (the page cache can hold that one in small"
-r "pieces, which costs a static session 2 page faults more)."
+r "Every program and floor runs from copies made with install(1), as make install makes"
+r "them, not from the file the linker wrote (the page cache can hold that one in small"
+r "pieces, which costs a static session 2 page faults more); its sessions take $COPIES such"
+r "copies in turn, since where one copy's pages landed moves its sessions by up to 3%."
 r ""
 
 # -- 1. per session, CPU: the queue on tmpfs -------------------------------------
 L=$(load)
 sessions "$T/known.in" \
-	floor "$FLOOR" :: \
-	etrnd pre="$NEWS" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	etrnd-pending in="$T/pending.in" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	etrnd-unknown in="$T/unknown.in" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	notls-etrnd pre="$NEWS" "$DBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-floor "$SFLOOR" :: \
-	static-floor-100faults "$SFLOOR" -p 100 :: \
-	static-etrnd pre="$NEWS" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-etrnd-unknown in="$T/unknown.in" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-notls-etrnd pre="$NEWS" "$NBIN/etrnd" "${EA[@]}" -q "$S/q" :: >"$T/cpu.txt"
+	floor "${CF[@]}" "$FLOOR" :: \
+	etrnd pre="$NEWS" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	etrnd-pending in="$T/pending.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	etrnd-unknown in="$T/unknown.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	notls-etrnd pre="$NEWS" "${CD[@]}" "$DBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-floor "${CSF[@]}" "$SFLOOR" :: \
+	static-floor-100faults "${CSF[@]}" "$SFLOOR" -p 100 :: \
+	static-etrnd pre="$NEWS" "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-etrnd-unknown in="$T/unknown.in" "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-notls-etrnd pre="$NEWS" "${CN[@]}" "$NBIN/etrnd" "${EA[@]}" -q "$S/q" :: >"$T/cpu.txt"
 # the page faults of one session of each (GNU time's minor faults)
 faults() { # faults NAME INPUT CMD...
 	local name=$1 in=$2
@@ -403,12 +421,12 @@ where static-notls-etrnd
 # -- 3. on disk: what durability costs ---------------------------------------------
 L=$(load)
 sessions "$T/known.in" \
-	floor "$FLOOR" :: \
-	floor-fsync pre="$T/fl/floor" "$FLOOR" "$T/fl" :: \
-	etrnd-tmpfs pre="$NEWS" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	etrnd-disk pre="$NEWT" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: \
-	etrnd-disk-pending in="$T/pending.in" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: \
-	etrnd-disk-unknown in="$T/unknown.in" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: >"$T/disk.txt"
+	floor "${CF[@]}" "$FLOOR" :: \
+	floor-fsync pre="$T/fl/floor" "${CF[@]}" "$FLOOR" "$T/fl" :: \
+	etrnd-tmpfs pre="$NEWS" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	etrnd-disk pre="$NEWT" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: \
+	etrnd-disk-pending in="$T/pending.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: \
+	etrnd-disk-unknown in="$T/unknown.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$T/q" :: >"$T/disk.txt"
 # the system calls: fsyncs of a new trigger and of a pending node
 rm -f "$NEWT"
 strace -f -qq -c -o "$T/strace-new" -e trace=fsync,fdatasync,sync,syncfs,sync_file_range \
@@ -451,13 +469,13 @@ target "on disk: an ETRN for a pending node within 1.1x of the unknown-node sess
 # -- 4. spool counting -------------------------------------------------------------------
 L=$(load)
 sessions "$T/held10.in" \
-	spool-10 "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	spool-10000 in="$T/held10000.in" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	spool-100000 in="$T/held100000.in" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-spool-10 "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-spool-10000 in="$T/held10000.in" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-shm-10 in="$T/shm10.in" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
-	static-shm-10000 in="$T/shm10000.in" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: >"$T/spool.txt"
+	spool-10 "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	spool-10000 in="$T/held10000.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	spool-100000 in="$T/held100000.in" "${CE[@]}" "$BIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-spool-10 "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-spool-10000 in="$T/held10000.in" "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-shm-10 in="$T/shm10.in" "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: \
+	static-shm-10000 in="$T/shm10000.in" "${CS[@]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q" :: >"$T/spool.txt"
 "${AS[@]}" "$BB/spoolscan" 200 "$T/spool10" "$T/spool10000" "$T/spool100000" "$S/spool10" \
 	"$S/spool10000" >"$T/scan.txt"
 reply() { "${AS[@]}" "$BIN/etrnd" -n b -d "$T/etrn.cdb" -q "$S/q" <"$T/$1.in" 2>/dev/null | tr -d '\r' | grep ' node ' | cut -c1-3; }

@@ -9,6 +9,11 @@
  *   pre=PATH   removed before each of its sessions, not timed (e.g. the
  *              trigger the previous session left, so that each writes one)
  *   env=K=V    added to its environment
+ *   copy=PATH  another copy of CMD's file (at most MAXCOPY): the command's
+ *              sessions run CMD and its copies in turn. Where the page
+ *              cache and the machine put one copy's pages is that copy's
+ *              luck: six install(1) copies of one static etrnd differed by
+ *              up to 40 us a session (3%), so one copy is one sample.
  *   talk       a client as RFC 2920 has it, over pipes: after EHLO or HELO
  *              it waits for the reply (EHLO is the last command of a
  *              group); the rest goes as one group, and the client reads
@@ -36,6 +41,7 @@ extern char **environ;
 
 #define MAXCMD 16
 #define MAXENV 8
+#define MAXCOPY 8
 
 struct cmd {
 	const char *name, *input, *pre;
@@ -43,6 +49,8 @@ struct cmd {
 	char *script; /* talk: the input, read once */
 	size_t script_len;
 	char **argv;
+	char *exe[MAXCOPY + 1]; /* argv[0] and its copies, taken in turn */
+	int nexe, runs;
 	char **envp;
 	double *us, *cpu;
 	int n, failures;
@@ -140,6 +148,12 @@ static int converse(struct cmd *c, int *to, int from)
 	return finals(buf, got) == sent + 1 ? 0 : -1;
 }
 
+/* The file this session runs: the command's own or a copy, in turn. */
+static const char *exe(struct cmd *c)
+{
+	return c->exe[c->runs++ % c->nexe];
+}
+
 static void run_talk(struct cmd *c)
 {
 	posix_spawn_file_actions_t fa;
@@ -153,7 +167,7 @@ static void run_talk(struct cmd *c)
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	double t0 = now_us();
-	int rc = posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv, c->envp);
+	int rc = posix_spawn(&pid, exe(c), &fa, NULL, c->argv, c->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(out[1]);
@@ -191,7 +205,7 @@ static void run_one(struct cmd *c)
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	double t0 = now_us();
-	if (posix_spawn(&pid, c->argv[0], &fa, NULL, c->argv, c->envp) != 0) {
+	if (posix_spawn(&pid, exe(c), &fa, NULL, c->argv, c->envp) != 0) {
 		c->failures++;
 		posix_spawn_file_actions_destroy(&fa);
 		return;
@@ -257,12 +271,18 @@ int main(int argc, char **argv)
 				c->pre = argv[i] + 4;
 			else if (strncmp(argv[i], "env=", 4) == 0 && nextra < MAXENV)
 				extra[nextra++] = argv[i] + 4;
+			else if (strncmp(argv[i], "copy=", 5) == 0 && c->nexe < MAXCOPY)
+				c->exe[++c->nexe] = argv[i] + 5;
+			else if (strncmp(argv[i], "copy=", 5) == 0)
+				return 100;
 			else if (strcmp(argv[i], "talk") == 0)
 				c->talk = 1;
 			else
 				break;
 		}
 		c->argv = argv + i;
+		c->exe[0] = argv[i];
+		c->nexe++;
 		int j = i;
 		while (j < argc && strcmp(argv[j], "::") != 0)
 			j++;
