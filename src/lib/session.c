@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <stdint.h>
 #include <sys/random.h>
@@ -320,7 +319,7 @@ static void cmd_auth(struct session *s, const char *arg, size_t len)
 		w++;
 	const struct mechanism *m = NULL;
 	for (size_t i = 0; i < NMECH; i++)
-		if (strlen(mechanisms[i].name) == w && strncasecmp(mechanisms[i].name, arg, w) == 0)
+		if (text_caseeq(mechanisms[i].name, arg, w))
 			m = &mechanisms[i];
 	size_t i = w;
 	while (i < len && arg[i] == ' ')
@@ -506,8 +505,7 @@ static const struct command {
 static const struct command *lookup(const char *verb, size_t len)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strlen(commands[i].verb) == len &&
-		    strncasecmp(commands[i].verb, verb, len) == 0)
+		if (text_caseeq(commands[i].verb, verb, len))
 			return &commands[i];
 	return NULL;
 }
@@ -572,7 +570,7 @@ int session_line(struct session *s, const char *line, size_t len)
 	s->commands++;
 	if (too_many_errors(s))
 		return 1;
-	if (len > SMTP_TEXT_MAX && strncasecmp(line, "AUTH ", 5) != 0) {
+	if (len > SMTP_TEXT_MAX && !(line[4] == ' ' && text_caseeq("AUTH", line, 4))) {
 		reply(s, "500 5.5.2 Line too long"); /* only AUTH may be longer */
 		return 0;
 	}

@@ -19,6 +19,19 @@ int text_word(const char *s, size_t len)
 	return 1;
 }
 
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+int text_caseeq(const char *word, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!word[i] || fold((unsigned char)word[i]) != fold((unsigned char)s[i]))
+			return 0;
+	return word[len] == '\0';
+}
+
 size_t text_sanitize(char *out, size_t size, const char *s, size_t len)
 {
 	size_t n = 0;

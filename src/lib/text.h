@@ -19,6 +19,10 @@ static inline int text_char(unsigned char c)
 int text_printable(const char *s, size_t len);
 /* Printable ASCII without space: an SMTP verb or parameter, a word. */
 int text_word(const char *s, size_t len);
+/* Whether s[0..len) is the word (NUL-terminated, ASCII), ASCII letters
+ * in either case: SMTP verbs and keywords. The C library's strncasecmp()
+ * would consult the locale's table, one more page a session touches. */
+int text_caseeq(const char *word, const char *s, size_t len);
 /* Copies s[0..len) into out[size] (NUL-terminated, truncated), each octet
  * outside 0x20-0x7e replaced by '?'. Returns the length written. */
 size_t text_sanitize(char *out, size_t size, const char *s, size_t len);
