@@ -557,10 +557,15 @@ TP[static-etrnd]=$(free_port)
 tcpserve "${TP[static-etrnd]}" "$SBIN/etrnd" "${EA[@]}" -q "$S/q"
 
 # (Postfix's smtpd, with a real ETRN, joins when section 6 has started it)
-TCP_ROUNDS=${BENCH_TCP_ROUNDS:-6}
-tcp_round() { # one round: 2 s of 4 concurrent clients on each server, in turn
-	local name
-	for name in $TCP_NAMES; do
+TCP_ROUNDS=${BENCH_TCP_ROUNDS:-10}
+# one round: 2 s of 4 concurrent clients on each server, in turn; round R
+# starts with the Rth server, so that no server always follows the same one
+tcp_round() {
+	local names i n
+	read -r -a names <<<"$TCP_NAMES"
+	n=${#names[@]}
+	for ((i = 0; i < n; i++)); do
+		local name=${names[$((($1 + i) % n))]}
 		read -r s _ < <("$BB/tcpload" "${TP[$name]}" 2 4 "$T/known.in")
 		echo "$name $1 $s" >>"$T/tcp.raw"
 	done
@@ -604,8 +609,8 @@ tcp_ratio() { # per-round ratios of A to B: p10 median p90
 r "## 5. Over TCP (tcpserver on 127.0.0.1, session A)"
 r ""
 r "Load average before: $L. $TCP_ROUNDS rounds; in each, 2 s of 4 concurrent clients on each"
-r "server in turn (bench/tcpload sends the script and reads until the server closes). Queue on"
-r "tmpfs; tcpserver -u $OWN."
+r "server in turn, each round starting one server further on (bench/tcpload sends the script"
+r "and reads until the server closes). Queue on tmpfs; tcpserver -u $OWN."
 r ""
 r "| server | sessions/s (median of rounds) | per round |"
 r "|---|---|---|"
