@@ -21,9 +21,9 @@ Test(text, caseeq_ignores_ascii_case_only)
 
 Test(text, caseeq_needs_the_whole_word_and_no_more)
 {
-	cr_expect(!text_caseeq("ETRN", "ETR", 3));    /* a prefix of the word */
-	cr_expect(!text_caseeq("ETRN", "ETRNX", 5));  /* longer than the word */
-	cr_expect(!text_caseeq("HELO", "HEL\0", 4));  /* a NUL is no letter */
+	cr_expect(!text_caseeq("ETRN", "ETR", 3));   /* a prefix of the word */
+	cr_expect(!text_caseeq("ETRN", "ETRNX", 5)); /* longer than the word */
+	cr_expect(!text_caseeq("HELO", "HEL\0", 4)); /* a NUL is no letter */
 	cr_expect(text_caseeq("", "anything", 0));
 	cr_expect(!text_caseeq("QUIT", "", 0));
 }
@@ -36,6 +36,6 @@ Test(text, printable_word_and_sanitize)
 	cr_expect(!text_printable("a\tb", 3));
 	cr_expect(text_word("a.b", 3));
 	cr_expect(!text_word("a b", 3));
-	cr_expect_eq(text_sanitize(out, sizeof out, "a\x01\x7f" "bcdefgh", 10), 7);
+	cr_expect_eq(text_sanitize(out, sizeof out, "a\001\177bcdefgh", 10), 7);
 	cr_expect_str_eq(out, "a??bcde");
 }
