@@ -141,3 +141,44 @@ Test(cdbget, limits_and_broken_files_are_errors)
 	free(whole);
 	tu_rmtree(d);
 }
+
+static void put32(unsigned char *p, unsigned long v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A hand-made cdb whose one record's value runs past the end of the file
+ * (its hash table comes first, which the format allows): the value read
+ * with the key must still be found short. */
+Test(cdbget, a_value_cut_by_the_end_of_the_file_is_an_error)
+{
+	static const char key[] = "node.example";
+	size_t kl = sizeof key - 1;
+	unsigned long h = cdb_hash(key, (unsigned)kl) & 0xffffffffUL;
+	unsigned char f[2048 + 16 + 8 + sizeof key + 10] = {0};
+	unsigned long table = 2048, rec = 2048 + 16;
+
+	put32(f + (h & 255) * 8, table);
+	put32(f + (h & 255) * 8 + 4, 2); /* two slots, one used */
+	put32(f + table + 8 * ((h >> 8) % 2), h);
+	put32(f + table + 8 * ((h >> 8) % 2) + 4, rec);
+	put32(f + rec, kl);
+	put32(f + rec + 4, 100); /* 100 octets said, 10 there */
+	memcpy(f + rec + 8, key, kl);
+	char *d = tu_tmpdir();
+	const char *path = tu_path(d, "cut.cdb");
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	size_t n = rec + 8 + kl + 10;
+	cr_assert_eq(write(fd, f, n), (ssize_t)n);
+	unsigned char v[300];
+	size_t vl;
+	errno = 0;
+	cr_expect_eq(cdbget(fd, key, kl, v, sizeof v, &vl), -1);
+	cr_expect_eq(errno, EPROTO);
+	put32(f + rec + 4, 10); /* the same record, its length true */
+	cr_assert_eq(pwrite(fd, f + rec + 4, 4, (off_t)rec + 4), 4);
+	cr_expect_eq(cdbget(fd, key, kl, v, sizeof v, &vl), 1);
+	cr_expect_eq(vl, 10);
+	close(fd);
+}
