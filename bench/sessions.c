@@ -288,10 +288,11 @@ int main(int argc, char **argv)
 				c->pre = argv[i] + 4;
 			else if (strncmp(argv[i], "env=", 4) == 0 && nextra < MAXENV)
 				extra[nextra++] = argv[i] + 4;
-			else if (strncmp(argv[i], "copy=", 5) == 0 && c->nexe < MAXCOPY)
+			else if (strncmp(argv[i], "copy=", 5) == 0) {
+				if (c->nexe == MAXCOPY)
+					return 100;
 				c->exe[++c->nexe] = argv[i] + 5;
-			else if (strncmp(argv[i], "copy=", 5) == 0)
-				return 100;
+			}
 			else if (strcmp(argv[i], "talk") == 0)
 				c->talk = 1;
 			else

@@ -4,7 +4,7 @@
  * call maps them into the process (vvar and, on a KVM guest, the
  * paravirtual clock's page): page faults that cost an etrnd session about
  * 45 us on make bench's machine (paired runs: doc/DECISIONS). etrnd reads
- * the clock six times a session, each system call about a microsecond
+ * the clock five times a session, each system call one to a few microseconds
  * there, so it asks the kernel. Long-lived programs (the runner)
  * keep libc's clock_gettime(). */
 #include "clock.h"
