@@ -292,8 +292,7 @@ int main(int argc, char **argv)
 				if (c->nexe == MAXCOPY)
 					return 100;
 				c->exe[++c->nexe] = argv[i] + 5;
-			}
-			else if (strcmp(argv[i], "talk") == 0)
+			} else if (strcmp(argv[i], "talk") == 0)
 				c->talk = 1;
 			else
 				break;
