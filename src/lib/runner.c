@@ -452,6 +452,15 @@ static void retry_later(struct runner *r, struct job *j)
 	ll_emit(&l);
 }
 
+static void log_giveup(const struct job *j)
+{
+	struct logline l;
+	ll_start(&l, "giveup");
+	ll_str(&l, "node", j->t.node);
+	ll_num(&l, "attempts", j->attempt);
+	ll_emit(&l);
+}
+
 /* The run is over, its whole process group gone: what next (schedule.c). */
 static void finish(struct runner *r, struct job *j)
 {
@@ -472,17 +481,12 @@ static void finish(struct runner *r, struct job *j)
 	}
 	if (next == SCHED_NOEXEC)
 		log_node("drop", j->t.node, "reason", "exec-failed");
-	if (next == SCHED_GIVEUP) {
-		struct logline l;
-		ll_start(&l, "giveup");
-		ll_str(&l, "node", j->t.node);
-		ll_num(&l, "attempts", j->attempt);
-		ll_emit(&l);
-	}
 	if (next == SCHED_RELEASE)
 		release(r, j->name);
 	else
 		done(r, j);
+	if (next == SCHED_GIVEUP) /* logged once its trigger is gone */
+		log_giveup(j);
 	drop_job(r, j);
 }
 
