@@ -164,12 +164,14 @@ static void release(struct runner *r, const char *name)
 		log_fs("release", name, errno);
 }
 
-/* Into bad/ with a log line: never run. */
+/* Into bad/ with a log line: never run. Here and for drop and giveup
+ * the line follows the move, so that a line read means the file is gone
+ * (or an error line came first). */
 static void refuse(struct runner *r, enum queue_part from, const char *name, const char *why)
 {
-	log_file("bad", name, "reason", why);
 	if (runq_bad(&r->q, from, name) < 0)
 		log_fs("refuse", name, errno);
+	log_file("bad", name, "reason", why);
 }
 
 /* Reads and checks cur/NAME after a claim. 0 ok; -1 the job is gone (the
@@ -275,8 +277,8 @@ static int vet(struct runner *r, struct job *j, const struct plan *p)
 	if (c.verdict == SCHED_RUN)
 		return 0;
 	if (c.verdict == SCHED_DROP) {
-		log_node("drop", j->t.node, "reason", c.reason);
 		done(r, j);
+		log_node("drop", j->t.node, "reason", c.reason);
 	} else {
 		refuse(r, Q_CUR, j->name, c.reason);
 	}
@@ -340,8 +342,8 @@ static void launch(struct runner *r, struct job *j, const struct plan *p)
 	struct runargv a;
 
 	if (build(r, j, p, &a) < 0) {
-		log_node("drop", j->t.node, "reason", "command-too-long");
 		done(r, j);
+		log_node("drop", j->t.node, "reason", "command-too-long");
 		drop_job(r, j);
 		return;
 	}
@@ -479,13 +481,14 @@ static void finish(struct runner *r, struct job *j)
 		retry_later(r, j);
 		return;
 	}
-	if (next == SCHED_NOEXEC)
-		log_node("drop", j->t.node, "reason", "exec-failed");
 	if (next == SCHED_RELEASE)
 		release(r, j->name);
 	else
 		done(r, j);
-	if (next == SCHED_GIVEUP) /* logged once its trigger is gone */
+	/* after the removal, as refuse() logs */
+	if (next == SCHED_NOEXEC)
+		log_node("drop", j->t.node, "reason", "exec-failed");
+	if (next == SCHED_GIVEUP)
 		log_giveup(j);
 	drop_job(r, j);
 }
