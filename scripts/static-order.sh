@@ -21,7 +21,9 @@
 # and the static floor. Run it again (make static-order) when etrnd's
 # session changes; a stale list only costs speed.
 set -eu
+umask 022
 etrnd=$1
+prog=$etrnd
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/q/tmp" "$T/q/new" "$T/q/cur"
@@ -30,6 +32,8 @@ if [ "$(id -u)" = 0 ]; then
 	as="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups --"
 	chmod 755 "$T"
 	chown -R nobody "$T/q"
+	prog=$T/etrnd # nobody may not reach the build tree
+	cp "$etrnd" "$prog"
 fi
 printf 'client.example.net\n' >"$T/rules"
 "$(dirname "$etrnd")/etrnd-rules" "$T/rules" "$T/etrn.cdb" >/dev/null
@@ -48,12 +52,13 @@ run -n mx.order -l stderr -d $T/etrn.cdb -q $T/q <$T/in >/dev/null 2>&1
 EOF
 # "NAME [+ OFFSET] in section .text": each function as first run; gdb
 # drops a clone's number (f.constprop for f.constprop.0), which nm keeps
-$as gdb -batch -nx -x "$T/gdb" "$etrnd" 2>/dev/null |
+$as gdb -batch -nx -x "$T/gdb" "$prog" 2>"$T/gdb.err" |
 	sed -n 's/^\([^ ]\{1,\}\)\( + [0-9]\{1,\}\)\{0,1\} in section \.text.*/\1/p' |
 	awk 'FNR == NR { full[$1] = $1; c = $1; sub(/\.[0-9]+$/, "", c); if (!(c in full)) full[c] = $1; next }
 	     $1 in full && !seen[full[$1]]++ { print full[$1] }' "$T/syms" - >"$T/met"
 [ -s "$T/met" ] || {
-	echo "static-order.sh: gdb saw no function of $etrnd run" >&2
+	echo "static-order.sh: gdb saw no function of $etrnd run:" >&2
+	cat "$T/gdb.err" >&2
 	exit 1
 }
 # A CPU variant is a string function's version for one instruction set.
