@@ -261,20 +261,27 @@ static char **environment(char **extra, int nextra)
 	return e;
 }
 
+/* A usage error: the reason on stderr, exit 100. */
+static int usage(const char *why)
+{
+	fprintf(stderr, "sessions: %s\n", why);
+	return 100;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd cmds[MAXCMD];
 	int ncmd = 0;
 
 	if (argc < 7)
-		return 100;
+		return usage("usage: sessions ROUNDS PER INPUT NAME [OPT...] CMD ARGS :: ...");
 	signal(SIGPIPE, SIG_IGN); /* a server gone early is a failure, not our end */
 	int rounds = atoi(argv[1]), per = atoi(argv[2]);
 	if (rounds < 1 || per < 1)
-		return 100;
+		return usage("ROUNDS and PER must be at least 1");
 	for (int i = 4; i < argc;) {
 		if (ncmd == MAXCMD)
-			return 100;
+			return usage("more than MAXCMD (16) commands");
 		struct cmd *c = &cmds[ncmd++];
 		char *extra[MAXENV];
 		int nextra = 0;
@@ -286,11 +293,13 @@ int main(int argc, char **argv)
 				c->input = argv[i] + 3;
 			else if (strncmp(argv[i], "pre=", 4) == 0)
 				c->pre = argv[i] + 4;
-			else if (strncmp(argv[i], "env=", 4) == 0 && nextra < MAXENV)
+			else if (strncmp(argv[i], "env=", 4) == 0) {
+				if (nextra == MAXENV)
+					return usage("more than MAXENV (8) env= for one command");
 				extra[nextra++] = argv[i] + 4;
-			else if (strncmp(argv[i], "copy=", 5) == 0) {
+			} else if (strncmp(argv[i], "copy=", 5) == 0) {
 				if (c->nexe == MAXCOPY)
-					return 100;
+					return usage("more than MAXCOPY (8) copy= for one command");
 				c->exe[++c->nexe] = argv[i] + 5;
 			} else if (strcmp(argv[i], "talk") == 0)
 				c->talk = 1;
@@ -304,7 +313,7 @@ int main(int argc, char **argv)
 		while (j < argc && strcmp(argv[j], "::") != 0)
 			j++;
 		if (j == i)
-			return 100;
+			return usage("a command name without a command");
 		argv[j] = NULL; /* argv[argc] is NULL already */
 		i = j + 1;
 		c->envp = environment(extra, nextra);
